@@ -1,0 +1,33 @@
+# The two commands of the README:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test install browser lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+## install: the package (editable) with everything the demo and the tests need
+install: $(BIN)/python
+	$(PIP) install -e '.[test]'
+	$(BIN)/python -c "import tfm_jupyter, moto, jupyterlab, nbval, playwright"
+
+## browser: Debian's headless chromium for the widget tests (never `playwright install`)
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+## demo: JupyterLab on notebooks/ against an embedded, seeded local S3 server
+demo: install
+	$(BIN)/python -m tfm_jupyter.demo lab
+
+## test: install, then every check: lint, JS unit tests, Python tests, notebooks, real-browser tests
+test: install browser
+	$(BIN)/ruff check tfm_jupyter tests benchmarks
+	$(BIN)/pytest
+
+## bench: the benchmarks of benchmarks/ (writes benchmarks/RESULTS.md)
+bench: install
+	$(PIP) install -e '.[bench]'
+	$(BIN)/python -m benchmarks.run

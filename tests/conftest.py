@@ -1,0 +1,118 @@
+"""Test rig: one real S3 HTTP endpoint (moto's server) for the whole session, a fresh bucket per test.
+
+The server starts in ``pytest_configure`` so that its address is in the environment before any
+notebook kernel (nbval) or JupyterLab (browser tests) is started: they inherit it like a user's
+kernel inherits ``AWS_ENDPOINT_URL``.  Requests are counted at the server.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from tfm_jupyter.server import LocalS3Server
+
+TEST_KEY_ID = "AKIATESTKEYID0000000"
+TEST_SECRET = "tfm-test-secret-value-do-not-print-0123456789"
+
+_server: LocalS3Server | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _server
+    _server = LocalS3Server().start()
+    isolated = tempfile.mkdtemp(prefix="tfm-aws-")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID=TEST_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=TEST_SECRET,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=_server.endpoint_url,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.path.join(isolated, "config"),
+        AWS_SHARED_CREDENTIALS_FILE=os.path.join(isolated, "credentials"),
+        TFM_TEST_ENDPOINT=_server.endpoint_url,
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _server is not None:
+        _server.stop()
+
+
+class S3Fixture:
+    """The session's server plus helpers for one test."""
+
+    def __init__(self, server: LocalS3Server):
+        self.server = server
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.server.endpoint_url
+
+    def counting(self):
+        """``with s3.counting() as counts:`` - requests made inside, by S3 operation."""
+        return self.server.counting()
+
+    def new_bucket(self, prefix: str = "tfm") -> str:
+        name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+        self.server.create_bucket(name)
+        return name
+
+    def seed(self, bucket: str, objects: dict[str, bytes]) -> None:
+        self.server.put_objects(bucket, objects)
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """The server's truth, read from moto's backend (no request counted)."""
+        return sorted(key for key in self.server.backend.get_bucket(bucket).keys if key.startswith(prefix))
+
+    def body(self, bucket: str, key: str) -> bytes:
+        return self.server.backend.get_object(bucket, key).value
+
+    def pending_uploads(self, bucket: str) -> list[str]:
+        return [upload.key_name for upload in self.server.backend.get_bucket(bucket).multiparts.values()]
+
+
+@pytest.fixture(scope="session")
+def s3() -> S3Fixture:
+    assert _server is not None
+    return S3Fixture(_server)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_library_state() -> Iterator[None]:
+    """Each test starts with the default configuration and an empty cache."""
+    from tfm_jupyter.s3 import client
+    from tfm_jupyter.s3.store import get_s3_cache
+
+    client.reset_s3_configuration()
+    cache = get_s3_cache()
+    cache.configure(ttl=60, max_entries=1000, max_bytes=64 * 2**20)
+    cache.clear()
+    yield
+    client.reset_s3_configuration()
+
+
+@pytest.fixture
+def bucket(s3: S3Fixture) -> str:
+    """A new, empty bucket on the test server."""
+    return s3.new_bucket()
+
+
+@pytest.fixture
+def root(bucket: str):
+    """``Path('s3://<fresh bucket>/')``."""
+    from tfm_jupyter import Path
+
+    return Path(f"s3://{bucket}/")
+
+
+def only(counts: Counter, **expected: int) -> bool:
+    """True when ``counts`` holds exactly ``expected`` (operations not named must be zero)."""
+    return +counts == Counter(expected)

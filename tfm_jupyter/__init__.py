@@ -1,0 +1,61 @@
+"""tfm_jupyter: S3 as a first-class filesystem inside Jupyter.
+
+``Path('s3://bucket/key')`` and ``Path('/local/file')`` share pathlib's API; a shared cache makes
+S3 feel local; ``%load_ext tfm_jupyter`` adds the ``%s3*`` magics and the ``%tfm`` browser.
+
+Importing this package is cheap: boto3 and IPython are imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .cache import S3Cache
+from .errors import S3Error
+from .path import LocalPath, Path, S3Path, S3StatResult
+from .uri import PureS3Path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LocalPath",
+    "Path",
+    "PureS3Path",
+    "S3Cache",
+    "S3Error",
+    "S3Path",
+    "S3StatResult",
+    "clear_s3_cache",
+    "configure_s3",
+    "configure_s3_cache",
+    "get_s3_cache",
+    "get_s3_cache_stats",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
+
+_LAZY = {
+    "configure_s3": ("tfm_jupyter.s3.client", "configure_s3"),
+    "configure_s3_cache": ("tfm_jupyter.s3.store", "configure_s3_cache"),
+    "get_s3_cache": ("tfm_jupyter.s3.store", "get_s3_cache"),
+    "get_s3_cache_stats": ("tfm_jupyter.s3.store", "get_s3_cache_stats"),
+    "clear_s3_cache": ("tfm_jupyter.s3.store", "clear_s3_cache"),
+    "load_ipython_extension": ("tfm_jupyter.magics", "load_ipython_extension"),
+    "unload_ipython_extension": ("tfm_jupyter.magics", "unload_ipython_extension"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'tfm_jupyter' has no attribute {name!r}") from None
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

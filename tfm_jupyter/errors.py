@@ -1,0 +1,173 @@
+"""The exception tree: every S3 failure is an :class:`OSError` users already know how to catch.
+
+Each class also inherits the matching builtin, so ``except FileNotFoundError`` works for a missing
+key exactly as it does for a missing local file.  Messages say what to do next, and never contain
+credentials: :func:`redact` scrubs every registered secret from any text we show or log.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import threading
+
+__all__ = [
+    "AccessDenied",
+    "AlreadyExists",
+    "BucketNotFound",
+    "CredentialsMissing",
+    "DirectoryNotEmpty",
+    "EndpointUnreachable",
+    "IsADirectory",
+    "NotADirectory",
+    "NotFound",
+    "ObjectChanged",
+    "S3Error",
+    "S3Timeout",
+    "SameFileError",
+    "ServiceError",
+    "TransferError",
+    "UnsupportedOperation",
+    "redact",
+    "register_secret",
+]
+
+
+class S3Error(OSError):
+    """Base class of every error raised for an S3 request.
+
+    ``filename`` holds the ``s3://`` location and ``operation`` the S3 API name (e.g. ``GetObject``).
+    """
+
+    default_errno = errno.EIO
+
+    def __init__(self, message: str, location: str | None = None, operation: str | None = None):
+        message = redact(message)
+        if location is None:
+            super().__init__(self.default_errno, message)
+        else:
+            super().__init__(self.default_errno, message, location)
+        self.operation = operation
+
+
+class NotFound(S3Error, FileNotFoundError):
+    """The key, prefix or bucket does not exist."""
+
+    default_errno = errno.ENOENT
+
+
+class BucketNotFound(NotFound):
+    """The bucket itself does not exist (or is not visible to these credentials)."""
+
+
+class AccessDenied(S3Error, PermissionError):
+    """S3 refused the request for these credentials."""
+
+    default_errno = errno.EACCES
+
+
+class CredentialsMissing(S3Error):
+    """No AWS credentials could be found; the message lists the ways to provide them."""
+
+    default_errno = errno.EACCES
+
+
+class AlreadyExists(S3Error, FileExistsError):
+    """The target exists and the operation was asked not to replace it."""
+
+    default_errno = errno.EEXIST
+
+
+class NotADirectory(S3Error, NotADirectoryError):
+    """A directory operation was applied to an object."""
+
+    default_errno = errno.ENOTDIR
+
+
+class IsADirectory(S3Error, IsADirectoryError):
+    """A file operation was applied to a prefix (an S3 "directory")."""
+
+    default_errno = errno.EISDIR
+
+
+class DirectoryNotEmpty(S3Error):
+    """``rmdir`` of a prefix that still holds keys."""
+
+    default_errno = errno.ENOTEMPTY
+
+
+class ObjectChanged(S3Error):
+    """The object was replaced by another writer while it was being read."""
+
+    default_errno = errno.ESTALE
+
+
+class EndpointUnreachable(S3Error, ConnectionError):
+    """The S3 endpoint could not be reached (DNS, refused connection, proxy)."""
+
+    default_errno = errno.ECONNREFUSED
+
+
+class S3Timeout(S3Error, TimeoutError):
+    """Connecting to or reading from S3 took longer than the configured timeout."""
+
+    default_errno = errno.ETIMEDOUT
+
+
+class ServiceError(S3Error):
+    """S3 kept failing (5xx, throttling, broken responses) after every retry."""
+
+
+class TransferError(S3Error):
+    """Some files of a multi-file copy or move failed; ``failures`` maps each source to its error.
+
+    Sources of failed files are always left in place.
+    """
+
+    def __init__(self, message: str, failures: dict[str, BaseException], location: str | None = None):
+        super().__init__(message, location)
+        self.failures = failures
+
+
+class SameFileError(OSError):
+    """A copy or move whose target is its own source, or lies inside it."""
+
+    def __init__(self, message: str):
+        super().__init__(errno.EINVAL, redact(message))
+
+
+class UnsupportedOperation(NotImplementedError):
+    """The operation has no meaning on S3 (symlinks, hard links, ownership)."""
+
+
+# -- secret redaction ---------------------------------------------------------------------------
+
+_secrets_lock = threading.Lock()
+_secrets: set[str] = set()
+# An access key id in any text, and anything after a "Credential=" in a signed header.
+_PATTERNS = (
+    re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b"),
+    re.compile(r"(Credential=)[^,\s/]+"),
+    re.compile(r"(Signature=)[0-9a-fA-F]+"),
+    re.compile(r"((?:X-Amz-Security-Token|X-Amz-Signature|X-Amz-Credential)=)[^&\s'\"]+", re.I),
+)
+REDACTED = "[redacted]"
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a credential value so :func:`redact` removes it from any text."""
+    if value and len(value) >= 4:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every known credential and signature replaced by ``[redacted]``."""
+    with _secrets_lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
+    return text

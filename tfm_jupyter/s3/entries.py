@@ -1,0 +1,195 @@
+"""What the storage layer knows about keys: :class:`ObjectInfo` and :class:`Listing`.
+
+Both are immutable, so a cached listing can be handed to any thread; writes replace it with a
+modified copy (``with_child`` / ``without``) instead of mutating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["DIRECTORY", "Listing", "ObjectInfo", "listing_from_pages", "split_key", "tree_from_pages"]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One name in a directory: an object, a prefix, or (S3 allows it) both at once."""
+
+    is_file: bool
+    is_dir: bool
+    size: int = 0
+    mtime: float | None = None
+    etag: str | None = None
+    storage_class: str | None = None
+    content_type: str | None = None
+
+    def merged(self, other: ObjectInfo) -> ObjectInfo:
+        """Combine what two answers say about the same name (file facts win)."""
+        file = other if other.is_file else self
+        return replace(file, is_file=self.is_file or other.is_file, is_dir=self.is_dir or other.is_dir)
+
+    def without_file(self) -> ObjectInfo | None:
+        return DIRECTORY if self.is_dir else None
+
+    def without_dir(self) -> ObjectInfo | None:
+        return replace(self, is_dir=False) if self.is_file else None
+
+
+DIRECTORY = ObjectInfo(is_file=False, is_dir=True)
+
+
+def info_from_contents(item: Mapping[str, Any]) -> ObjectInfo:
+    """ObjectInfo from one ``Contents`` element of ListObjectsV2."""
+    return ObjectInfo(
+        is_file=True,
+        is_dir=False,
+        size=item.get("Size", 0),
+        mtime=_timestamp(item.get("LastModified")),
+        etag=item.get("ETag"),
+        storage_class=item.get("StorageClass"),
+    )
+
+
+def info_from_response(response: Mapping[str, Any]) -> ObjectInfo:
+    """ObjectInfo from a HeadObject/GetObject response (size from ContentRange when ranged)."""
+    size = response.get("ContentLength", 0)
+    content_range = response.get("ContentRange")
+    if content_range and "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        size = int(total) if total.isdigit() else size
+    return ObjectInfo(
+        is_file=True,
+        is_dir=False,
+        size=size,
+        mtime=_timestamp(response.get("LastModified")),
+        etag=response.get("ETag"),
+        storage_class=response.get("StorageClass", "STANDARD"),
+        content_type=response.get("ContentType"),
+    )
+
+
+def response_date(response: Mapping[str, Any]) -> float | None:
+    """The server's ``Date`` header as a timestamp: the best mtime a PutObject response offers."""
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    value = headers.get("last-modified") or headers.get("date")
+    try:
+        return parsedate_to_datetime(value).timestamp() if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _timestamp(value: Any) -> float | None:
+    return value.timestamp() if isinstance(value, datetime) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """All children of one prefix, from a complete listing.
+
+    ``exists`` is False when nothing lives under the prefix and it has no marker object.
+    ``marker`` describes the zero-byte (usually) object whose key is the prefix itself.
+    """
+
+    children: Mapping[str, ObjectInfo] = field(default_factory=dict)
+    marker: ObjectInfo | None = None
+    is_bucket_root: bool = False
+
+    @property
+    def has_marker(self) -> bool:
+        return self.marker is not None
+
+    @property
+    def exists(self) -> bool:
+        return self.is_bucket_root or self.has_marker or bool(self.children)
+
+    def with_child(self, name: str, info: ObjectInfo) -> Listing:
+        children = dict(self.children)
+        old = children.get(name)
+        children[name] = old.merged(info) if old is not None else info
+        return replace(self, children=MappingProxyType(children))
+
+    def without(self, name: str, *, file: bool = True, directory: bool = True) -> Listing:
+        old = self.children.get(name)
+        if old is None:
+            return self
+        children = dict(self.children)
+        if file:
+            old = old.without_file()
+        if old is not None and directory:
+            old = old.without_dir()
+        if old is None:
+            del children[name]
+        else:
+            children[name] = old
+        return replace(self, children=MappingProxyType(children))
+
+    def with_marker(self, marker: ObjectInfo | None) -> Listing:
+        return replace(self, marker=marker)
+
+
+class _ListingBuilder:
+    __slots__ = ("children", "marker")
+
+    def __init__(self) -> None:
+        self.children: dict[str, ObjectInfo] = {}
+        self.marker: ObjectInfo | None = None
+
+    def add(self, name: str, info: ObjectInfo) -> None:
+        old = self.children.get(name)
+        self.children[name] = info if old is None else old.merged(info)
+
+    def build(self, is_bucket_root: bool) -> Listing:
+        return Listing(MappingProxyType(self.children), self.marker, is_bucket_root)
+
+
+def listing_from_pages(prefix: str, pages: Iterable[Mapping[str, Any]]) -> Listing:
+    """One directory's listing from ListObjectsV2 pages fetched with ``Delimiter='/'``."""
+    builder = _ListingBuilder()
+    start = len(prefix)
+    for page in pages:
+        for item in page.get("Contents", ()):
+            name = item["Key"][start:]
+            if name:
+                builder.add(name, info_from_contents(item))
+            else:
+                builder.marker = info_from_contents(item)
+        for common in page.get("CommonPrefixes", ()):
+            builder.add(common["Prefix"][start:-1], DIRECTORY)
+    return builder.build(is_bucket_root=not prefix)
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``'a/b/c'`` -> ``('a/b/', 'c')``: the parent prefix and the name within it."""
+    cut = key.rfind("/") + 1
+    return key[:cut], key[cut:]
+
+
+def tree_from_pages(prefix: str, pages: Iterable[Mapping[str, Any]]) -> dict[str, Listing]:
+    """Every directory below ``prefix`` (its full prefix -> Listing) from one flat listing.
+
+    Intermediate directories that have no marker of their own are created from the keys below
+    them, exactly as a delimiter listing would report them.
+    """
+    builders: dict[str, _ListingBuilder] = {prefix: _ListingBuilder()}
+
+    def builder_for(dir_prefix: str) -> _ListingBuilder:
+        builder = builders.get(dir_prefix)
+        if builder is None:
+            builder = builders[dir_prefix] = _ListingBuilder()
+            parent, name = split_key(dir_prefix[:-1])
+            builder_for(parent).add(name, DIRECTORY)
+        return builder
+
+    for page in pages:
+        for item in page.get("Contents", ()):
+            parent, name = split_key(item["Key"])
+            if name:
+                builder_for(parent).add(name, info_from_contents(item))
+            else:  # a key ending in '/' is the marker of that prefix
+                builder_for(parent).marker = info_from_contents(item)
+    return {p: b.build(is_bucket_root=not p) for p, b in builders.items()}

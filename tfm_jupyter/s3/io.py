@@ -1,0 +1,224 @@
+"""File objects for S3 keys: a seekable streaming reader and an all-or-nothing writer.
+
+Reading streams one GetObject from the current position and only issues a new ranged GET after a
+seek, so a sequential read is one request and parquet footers need no full download.  Writing
+spools to a temporary file and uploads on a clean ``close()``; an exception inside ``with`` or an
+explicit ``discard()`` uploads nothing, so the previous object stays untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from types import TracebackType
+from typing import Any
+
+from .. import errors
+from .entries import info_from_response
+
+__all__ = ["S3Reader", "S3Writer", "open_s3"]
+
+SEEK_SKIP_LIMIT = 256 * 2**10  # forward seeks up to this far read through instead of a new request
+SPOOL_IN_MEMORY = 16 * 2**20
+SINGLE_PUT_LIMIT = 64 * 2**20  # above this, closing a writer uses a managed multipart upload
+STREAM_RESUMES = 3
+
+
+class S3Reader(io.RawIOBase):
+    """Raw, seekable reader of one object (wrap in ``io.BufferedReader``)."""
+
+    def __init__(self, store: Any, bucket: str, key: str):
+        super().__init__()
+        self._store, self._bucket, self._key = store, bucket, key
+        self.name = f"s3://{bucket}/{key}"
+        response, self._stream = store.open_stream(bucket, key)
+        info = info_from_response(response)
+        self._size, self._etag = info.size, info.etag
+        self._pos = self._stream_pos = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        self._checkClosed()
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._checkClosed()
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}.get(whence)
+        if base is None:
+            raise ValueError(f"invalid whence ({whence})")
+        position = base + offset
+        if position < 0:
+            raise OSError(22, "Invalid argument: negative seek position")
+        self._pos = position
+        return position
+
+    def readinto(self, buffer: Any) -> int:
+        self._checkClosed()
+        view = memoryview(buffer).cast("B")
+        wanted = min(len(view), self._size - self._pos)
+        if wanted <= 0:
+            return 0
+        data = self._read_from_stream(wanted)
+        view[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        self._checkClosed()
+        chunks = []
+        while self._pos < self._size:
+            chunks.append(self._read_from_stream(self._size - self._pos))
+        return b"".join(chunks)
+
+    def _read_from_stream(self, amount: int) -> bytes:
+        for attempt in range(STREAM_RESUMES + 1):
+            try:
+                self._position_stream()
+                data = self._stream.read(amount)
+                if not data:
+                    raise errors.ServiceError("GetObject: the response ended before the object did",
+                                              self.name, "GetObject")
+            except (errors.ServiceError, errors.S3Timeout):
+                # The connection broke mid-body: resume from here, but only from the same object
+                # (the ranged GET carries If-Match with the ETag we started with).
+                self._drop_stream()
+                if attempt == STREAM_RESUMES:
+                    raise
+                continue
+            self._pos += len(data)
+            self._stream_pos = self._pos
+            return data
+        raise AssertionError("unreachable")
+
+    def _position_stream(self) -> None:
+        gap = self._pos - self._stream_pos
+        if self._stream is not None and 0 < gap <= SEEK_SKIP_LIMIT:
+            while gap > 0:
+                skipped = self._stream.read(min(gap, 65536))
+                if not skipped:
+                    break
+                gap -= len(skipped)
+                self._stream_pos += len(skipped)
+        if self._stream is None or self._stream_pos != self._pos:
+            self._drop_stream()
+            _, self._stream = self._store.open_stream(self._bucket, self._key, start=self._pos, etag=self._etag)
+            self._stream_pos = self._pos
+
+    def _drop_stream(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    def close(self) -> None:
+        self._drop_stream()
+        super().close()
+
+
+class S3Writer(io.BufferedIOBase):
+    """Collects bytes and uploads them as one object on ``close()`` (never a partial object)."""
+
+    def __init__(self, store: Any, bucket: str, key: str, *, exclusive: bool = False, initial: bytes = b""):
+        super().__init__()
+        self._store, self._bucket, self._key = store, bucket, key
+        self._exclusive = exclusive
+        self.name = f"s3://{bucket}/{key}"
+        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self._spool.write(initial)
+        self._discarded = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._checkClosed()
+        return self._spool.write(data)
+
+    def tell(self) -> int:
+        return self._spool.tell()
+
+    def discard(self) -> None:
+        """Close without uploading: the object keeps its previous content (or stays absent)."""
+        self._discarded = True
+        self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if not self._discarded:
+                self._commit()
+        finally:
+            self._spool.close()
+            super().close()
+
+    def _commit(self) -> None:
+        size = self._spool.tell()
+        self._spool.seek(0)
+        if size <= SINGLE_PUT_LIMIT:
+            self._store.write(self._bucket, self._key, self._spool.read(), exclusive=self._exclusive)
+        else:
+            self._store.upload(self._bucket, self._key, self._spool)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is not None:
+            self.discard()
+        else:
+            self.close()
+
+
+class _AtomicTextWriter(io.TextIOWrapper):
+    """Text layer over :class:`S3Writer` that discards the upload when the ``with`` block fails."""
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is not None:
+            self.buffer.discard()
+        super().__exit__(exc_type, exc, tb)
+
+    def discard(self) -> None:
+        self.buffer.discard()
+
+
+def open_s3(store: Any, bucket: str, key: str, mode: str = "r", buffering: int = -1,
+            encoding: str | None = None, errors_: str | None = None, newline: str | None = None,
+            *, exists: Any = None) -> Any:
+    """``open()`` for an S3 key.  Modes: r, w, x, a (each with b or t); ``+`` is not supported.
+
+    ``exists`` is a callable answering whether the key exists (for ``x`` and ``a``).
+    """
+    kind = set(mode)
+    if not kind <= set("rwxabt") or len(mode) != len(kind) or len(kind & set("rwxa")) != 1 or {"b", "t"} <= kind:
+        if "+" in mode:
+            raise ValueError(f"mode {mode!r}: S3 objects cannot be updated in place; read, then write anew")
+        raise ValueError(f"invalid mode: {mode!r}")
+    binary = "b" in kind
+    if binary and (encoding or errors_ or newline is not None):
+        raise ValueError("binary mode doesn't take an encoding, errors or newline argument")
+    if "r" in kind:
+        raw = S3Reader(store, bucket, key)
+        if buffering == 0:
+            if not binary:
+                raise ValueError("can't have unbuffered text I/O")
+            return raw
+        buffered = io.BufferedReader(raw, buffer_size=buffering if buffering > 1 else 2**20)
+        if binary:
+            return buffered
+        return io.TextIOWrapper(buffered, encoding or "utf-8", errors_, newline)
+    initial = b""
+    if "x" in kind and exists():
+        raise errors.AlreadyExists("File exists", f"s3://{bucket}/{key}", "open")
+    if "a" in kind and exists():
+        initial = store.read(bucket, key)
+    writer = S3Writer(store, bucket, key, exclusive="x" in kind, initial=initial)
+    if binary:
+        return writer
+    return _AtomicTextWriter(writer, encoding or "utf-8", errors_, newline, write_through=False)

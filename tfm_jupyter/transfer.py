@@ -1,0 +1,414 @@
+"""Copy and move files and directory trees between any two paths: local and S3, in every direction.
+
+A transfer is planned first (every file, its size and target; every check that can fail early),
+then executed: S3 legs by boto3's managed transfers with bounded concurrency, local->local by
+copying to a temporary name and renaming.  Nothing is ever lost:
+
+* a target is only ever replaced by a complete file (S3 uploads are atomic, downloads and local
+  copies are written under a temporary name and renamed at the end);
+* a move deletes its sources only after every file arrived; if any failed, all sources stay;
+* ``overwrite=False`` checks every target before the first byte moves.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import errors
+from .path import LocalPath, Path, S3Path
+
+__all__ = ["TransferPlan", "copy", "copy_into", "move", "move_into", "plan_copy"]
+
+ProgressCallback = Callable[[int, int, int, int], None]
+Progress = ProgressCallback | bool | None
+BAR_MIN_BYTES = 32 * 2**20
+BAR_MIN_FILES = 50
+
+
+@dataclass
+class FileJob:
+    """One file to transfer."""
+
+    source: Any
+    target: Any
+    size: int
+
+
+@dataclass
+class TransferPlan:
+    """Everything a copy will do, computed before anything is changed."""
+
+    source: Any
+    target: Any
+    files: list[FileJob] = field(default_factory=list)
+    directories: list[Any] = field(default_factory=list)  # targets to create (kept even when empty)
+    source_markers: list[str] = field(default_factory=list)  # S3 marker keys to delete on a move
+    source_dirs: list[str] = field(default_factory=list)  # local directories to remove on a move
+    refused: dict[str, OSError] = field(default_factory=dict)  # sources that cannot go to the target
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(job.size for job in self.files)
+
+
+# -- planning ---------------------------------------------------------------------------------------
+
+
+def plan_copy(source: Any, target: Any, *, overwrite: bool = True) -> TransferPlan:
+    """Check and list everything copying ``source`` to ``target`` involves, changing nothing."""
+    source, target = Path(source), Path(target)
+    plan = TransferPlan(source, target)
+    if _is_s3_tree(source) or source.is_dir():
+        _check_not_inside(source, target)
+        if target.is_file():
+            raise errors.NotADirectory("Not a directory: cannot copy a directory onto a file", str(target), "copy")
+        _plan_tree(plan)
+    elif source.is_file():
+        if _same(source, target):
+            raise errors.SameFileError(f"{str(source)!r} and {str(target)!r} are the same file")
+        if target.is_dir():
+            raise errors.IsADirectory("Is a directory (use copy_into to copy into it)", str(target), "copy")
+        plan.files.append(FileJob(source, target, source.stat().st_size))
+    else:
+        raise errors.NotFound("No such file or directory", str(source), "copy")
+    if not overwrite:
+        _refuse_existing(plan)
+    return plan
+
+
+def _is_s3_tree(source: Any) -> bool:
+    """For S3, the flat listing a directory copy needs anyway also tells whether it is one."""
+    if not isinstance(source, S3Path) or not source.bucket:
+        return False
+    return _s3_store().tree(source.bucket, source.dir_prefix)[source.dir_prefix].exists
+
+
+def _check_not_inside(source: Any, target: Any) -> None:
+    if _same(source, target) or _resolved(target).is_relative_to(_resolved(source)):
+        raise errors.SameFileError(f"cannot copy {str(source)!r} into itself ({str(target)!r})")
+
+
+def _resolved(path: Any) -> Any:
+    return path.resolve() if isinstance(path, LocalPath) else path
+
+
+def _same(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, LocalPath):
+        return a.resolve() == b.resolve()
+    return a == b
+
+
+def _plan_tree(plan: TransferPlan) -> None:
+    source, target = plan.source, plan.target
+    for directory, dirnames, files, marker in _walk_files(source):
+        rel = _relative_parts(source, directory)
+        target_dir = _join(target, rel, plan)
+        if target_dir is None:
+            continue
+        if isinstance(target, LocalPath) or (isinstance(source, LocalPath) and not files and not dirnames):
+            plan.directories.append(target_dir)  # S3 needs a marker only where nothing else is
+        if isinstance(source, LocalPath) and directory != source:
+            plan.source_dirs.append(os.fspath(directory))
+        if marker is not None:
+            plan.source_markers.append(directory.dir_prefix)
+            if isinstance(target_dir, S3Path) and target_dir.key:  # copied verbatim, content and all
+                plan.files.append(FileJob(directory._child(""), target_dir._child(""), marker.size))
+        for name, size in files:
+            target_file = _join(target_dir, (name,), plan, source_of=directory / name)
+            if target_file is not None:
+                plan.files.append(FileJob(directory / name, target_file, size))
+
+
+def _walk_files(source: Any) -> Iterator[tuple[Any, list[str], list[tuple[str, int]], Any]]:
+    """(directory, subdirectory names, [(file name, size)], S3 marker info) per directory, top-down."""
+    if isinstance(source, S3Path):
+        from .path import _walk_tree
+
+        tree = _s3_store().tree(source.bucket, source.dir_prefix)
+        for directory, dirnames, filenames in _walk_tree(source, tree, True):
+            listing = tree[directory.dir_prefix]
+            yield directory, dirnames, [(n, listing.children[n].size) for n in filenames], listing.marker
+    else:
+        for directory, dirnames, filenames in source.walk():
+            yield directory, dirnames, [(name, (directory / name).stat().st_size) for name in filenames], None
+
+
+def _relative_parts(root: Any, directory: Any) -> tuple[str, ...]:
+    if isinstance(root, S3Path):
+        return directory.parts[len(root.parts):]
+    return directory.relative_to(root).parts
+
+
+def _join(base: Any, parts: tuple[str, ...], plan: TransferPlan, source_of: Any = None) -> Any:
+    """``base / parts``, refusing names that cannot be (or must not be) local file names."""
+    if isinstance(base, S3Path):
+        return base._from_parsed(base.bucket, (*base._parts, *parts)) if parts else base
+    for part in parts:
+        if part in ("", ".", "..") or "\0" in part or os.sep in part or (os.altsep and os.altsep in part):
+            where = str(source_of if source_of is not None else base)
+            plan.refused[where] = errors.S3Error(
+                f"key component {part!r} cannot be a local file name (it would leave the target folder "
+                "or is empty); the object was not downloaded", where, "copy")
+            return None
+    return base.joinpath(*parts) if parts else base
+
+
+def _refuse_existing(plan: TransferPlan) -> None:
+    if isinstance(plan.target, S3Path) and plan.target.key and len(plan.files) > 1:
+        _s3_store().tree(plan.target.bucket, plan.target.dir_prefix)  # one listing answers every check
+    existing = [str(job.target) for job in plan.files if job.target.exists()]
+    if existing:
+        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        raise errors.AlreadyExists(f"File exists (overwrite=False): {shown}; nothing was copied",
+                                   existing[0], "copy")
+
+
+def _s3_store() -> Any:
+    from .s3.store import get_store
+
+    return get_store()
+
+
+# -- progress -----------------------------------------------------------------------------------------
+
+
+class _Reporter:
+    """Aggregates progress from worker threads into a tqdm bar or the user's callback."""
+
+    def __init__(self, progress: Progress, total_bytes: int, total_files: int, description: str):
+        self._lock = threading.Lock()
+        self.bytes_done = self.files_done = 0
+        self.total_bytes, self.total_files = total_bytes, total_files
+        self._callback = progress if callable(progress) else None
+        self._bar = None
+        if progress is None and (total_bytes >= BAR_MIN_BYTES or total_files >= BAR_MIN_FILES):
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
+                             desc=description, leave=False)
+
+    def add_bytes(self, amount: int) -> None:
+        with self._lock:
+            self.bytes_done += amount
+            self._report(amount)
+
+    def file_done(self) -> None:
+        with self._lock:
+            self.files_done += 1
+            self._report(0)
+
+    def _report(self, amount: int) -> None:
+        if self._bar is not None:
+            self._bar.update(amount)
+            self._bar.set_postfix_str(f"{self.files_done}/{self.total_files} files", refresh=False)
+        if self._callback is not None:
+            self._callback(self.bytes_done, self.total_bytes, self.files_done, self.total_files)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+# -- execution ---------------------------------------------------------------------------------------
+
+
+def _execute(plan: TransferPlan, progress: Progress) -> dict[str, BaseException]:
+    """Run the plan; returns the sources that failed, with their errors."""
+    failures: dict[str, BaseException] = dict(plan.refused)
+    reporter = _Reporter(progress, plan.total_bytes, len(plan.files), f"copy to {plan.target}")
+    try:
+        _make_directories(plan.directories)
+        local_jobs = [j for j in plan.files if isinstance(j.source, LocalPath) and isinstance(j.target, LocalPath)]
+        s3_jobs = [j for j in plan.files if j not in local_jobs]
+        for job in local_jobs:
+            _run_one(job, failures, reporter, lambda job=job: _copy_local(job, reporter))
+        if s3_jobs:
+            _run_s3_jobs(s3_jobs, failures, reporter)
+    finally:
+        reporter.close()
+    return failures
+
+
+def _run_one(job: FileJob, failures: dict[str, BaseException], reporter: _Reporter, action: Callable[[], None]) -> None:
+    try:
+        action()
+    except OSError as exc:
+        failures[str(job.source)] = exc
+    else:
+        reporter.file_done()
+
+
+def _make_directories(directories: list[Any]) -> None:
+    for directory in directories:
+        if isinstance(directory, S3Path):
+            if directory.key:  # a bucket root needs no marker
+                _s3_store().make_marker(directory.bucket, directory.dir_prefix)
+        else:
+            os.makedirs(directory, exist_ok=True)
+
+
+def _copy_local(job: FileJob, reporter: _Reporter) -> None:
+    target = os.fspath(job.target)
+    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=f".{os.path.basename(target)}.",
+                                suffix=".part")
+    try:
+        with open(job.source, "rb") as src, os.fdopen(fd, "wb") as dst:
+            while chunk := src.read(2**20):
+                dst.write(chunk)
+                reporter.add_bytes(len(chunk))
+        shutil.copymode(job.source, temp)
+        os.replace(temp, target)
+    except BaseException:
+        with _suppress_os_error():
+            os.unlink(temp)
+        raise
+
+
+class _suppress_os_error:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, *_: Any) -> bool:
+        return exc_type is not None and issubclass(exc_type, OSError)
+
+
+def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter: _Reporter) -> None:
+    from .s3.client import TransferBatch
+    from .s3.store import guess_content_type
+
+    store = _s3_store()
+    submitted: list[tuple[FileJob, Any, str, tuple[str, str]]] = []
+    with TransferBatch() as batch:
+        try:
+            for job in jobs:
+                src, dst = job.source, job.target
+                if isinstance(dst, S3Path) and isinstance(src, S3Path):
+                    future = batch.copy((src.bucket, src.key), dst.bucket, dst.key, job.size,
+                                        on_progress=reporter.add_bytes)
+                    submitted.append((job, future, "copy_object", (dst.bucket, dst.key)))
+                elif isinstance(dst, S3Path):
+                    future = batch.upload(os.fspath(src), dst.bucket, dst.key, job.size,
+                                          content_type=guess_content_type(dst.key), on_progress=reporter.add_bytes)
+                    submitted.append((job, future, "put_object", (dst.bucket, dst.key)))
+                else:
+                    os.makedirs(os.path.dirname(os.fspath(dst)) or ".", exist_ok=True)
+                    future = batch.download(src.bucket, src.key, os.fspath(dst), job.size,
+                                            on_progress=reporter.add_bytes)
+                    submitted.append((job, future, "get_object", (src.bucket, src.key)))
+            for job, future, operation, location in submitted:
+                _run_one(job, failures, reporter, lambda f=future, o=operation, l=location: batch.result(f, o, l))
+        finally:
+            for job, _, _, _ in submitted:
+                if isinstance(job.target, S3Path):
+                    store.record_put(job.target.bucket, job.target.key, None)
+
+
+# -- public API ---------------------------------------------------------------------------------------
+
+
+def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None) -> Any:
+    """Copy a file or a directory tree to ``target`` (which becomes the copy) and return it.
+
+    Works local->S3, S3->local, S3->S3 (server-side, no bytes through this machine) and
+    local->local.  Existing files at the target are replaced unless ``overwrite=False``, which
+    raises ``FileExistsError`` before anything is copied.  ``progress``: ``None`` shows a tqdm bar
+    for big transfers, ``False`` nothing, or a callable ``(bytes_done, bytes_total, files_done,
+    files_total)``.  Raises :class:`~tfm_jupyter.errors.TransferError` naming the files that failed.
+    """
+    plan = plan_copy(source, target, overwrite=overwrite)
+    failures = _execute(plan, progress)
+    _raise_failures(failures, plan, "copy")
+    return plan.target
+
+
+def copy_into(source: Any, target_dir: Any, **options: Any) -> Any:
+    """Copy ``source`` into the directory ``target_dir`` (keeping its name)."""
+    source = Path(source)
+    return copy(source, Path(target_dir) / _name_of(source), **options)
+
+
+def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None) -> Any:
+    """Move a file or directory tree: copy it, then delete the sources - only if every file arrived."""
+    source, target = Path(source), Path(target)
+    if isinstance(source, LocalPath) and isinstance(target, LocalPath) and _rename_local(source, target, overwrite):
+        return target
+    plan = plan_copy(source, target, overwrite=overwrite)
+    failures = _execute(plan, progress)
+    _raise_failures(failures, plan, "move")
+    _delete_sources(plan)
+    return plan.target
+
+
+def move_into(source: Any, target_dir: Any, **options: Any) -> Any:
+    """Move ``source`` into the directory ``target_dir`` (keeping its name)."""
+    source = Path(source)
+    return move(source, Path(target_dir) / _name_of(source), **options)
+
+
+def _name_of(source: Any) -> str:
+    name = source.name or (source.bucket if isinstance(source, S3Path) else "")
+    if not name:
+        raise ValueError(f"{str(source)!r} has no name to copy into a directory")
+    return name
+
+
+def _rename_local(source: LocalPath, target: LocalPath, overwrite: bool) -> bool:
+    """Try a plain rename (same filesystem); False means "copy and delete instead"."""
+    if not source.exists() and not source.is_symlink():
+        raise errors.NotFound("No such file or directory", str(source), "move")
+    if _same(source, target):
+        raise errors.SameFileError(f"{str(source)!r} and {str(target)!r} are the same file")
+    if source.is_dir():
+        _check_not_inside(source, target)
+    if target.exists() and (not overwrite or target.is_dir() != source.is_dir()):
+        if not overwrite:
+            raise errors.AlreadyExists("File exists (overwrite=False)", str(target), "move")
+        return False
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        if exc.errno in (errno.EXDEV, errno.ENOTEMPTY, errno.EEXIST):
+            return False
+        raise
+    return True
+
+
+def _raise_failures(failures: dict[str, BaseException], plan: TransferPlan, verb: str) -> None:
+    if not failures:
+        return
+    first_source, first_error = next(iter(failures.items()))
+    kept = " Every source is still in place." if verb == "move" else ""
+    raise errors.TransferError(
+        f"{verb} of {len(failures)} of {len(plan.files) + len(plan.refused)} files failed "
+        f"(first: {first_source}: {first_error}).{kept} See .failures for each file.",
+        failures, str(plan.source))
+
+
+def _delete_sources(plan: TransferPlan) -> None:
+    source = plan.source
+    if isinstance(source, S3Path):
+        keys = [job.source.key for job in plan.files] + plan.source_markers
+        failed = _s3_store().delete_many(source.bucket, sorted(set(keys)))
+        if failed:
+            raise errors.TransferError(
+                f"every file was copied, but {len(failed)} sources could not be deleted; they exist "
+                "in both places", dict(failed), str(source))
+        return
+    for job in plan.files:
+        os.unlink(job.source)
+    for directory in sorted(plan.source_dirs, key=len, reverse=True):
+        with _suppress_os_error():
+            os.rmdir(directory)
+    if source.is_dir():
+        with _suppress_os_error():
+            os.rmdir(source)

@@ -1,0 +1,411 @@
+"""Pure S3 location logic: parse, validate and manipulate ``s3://bucket/key`` paths without any I/O.
+
+An S3 key is a literal string, not a POSIX path.  ``PureS3Path`` therefore keeps every component
+exactly as written: ``a//b``, ``./x`` and ``..`` name different objects than ``a/b``, ``x`` and the
+parent, because S3 stores them as different keys.  The only normalisation is that one trailing
+``/`` is dropped (``s3://b/dir/`` and ``s3://b/dir`` are equal), which is what makes
+``PureS3Path(str(p)) == p`` hold for every key S3 can store.
+
+A path whose last component is empty (``s3://b/dir//``) addresses the object whose key ends in
+``/`` - the content of a directory marker, should anyone have stored bytes in one.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import PurePosixPath
+from typing import Any
+
+__all__ = [
+    "MAX_KEY_BYTES",
+    "PureS3Path",
+    "is_s3_uri",
+    "match_parts",
+    "split_s3_uri",
+    "validate_bucket",
+]
+
+SCHEME = "s3://"
+MAX_KEY_BYTES = 1024
+# S3's rules for new buckets are stricter (lowercase, 3-63); legacy us-east-1 buckets may use
+# capitals and underscores, and users must still be able to reach them.
+_BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$")
+_IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+
+
+def is_s3_uri(value: object) -> bool:
+    """True for strings that start with ``s3://`` (any case)."""
+    return isinstance(value, str) and value[:5].lower() == SCHEME
+
+
+def validate_bucket(bucket: str) -> str:
+    """Return ``bucket`` if it is a usable bucket name, else raise ``ValueError`` saying why."""
+    if not _BUCKET_RE.match(bucket) or ".." in bucket or _IP_RE.match(bucket):
+        raise ValueError(
+            f"invalid S3 bucket name {bucket!r}: use 3-63 characters of letters, digits, '.', '-', "
+            "starting and ending with a letter or digit"
+        )
+    return bucket
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` if S3 can store it (UTF-8, at most 1024 bytes), else raise ``ValueError``."""
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError(f"S3 key {key!r} is not valid UTF-8 (it contains lone surrogates)") from None
+    if size > MAX_KEY_BYTES:
+        raise ValueError(f"S3 key is {size} bytes long; S3 allows at most {MAX_KEY_BYTES} bytes")
+    return key
+
+
+def split_s3_uri(uri: str) -> tuple[str, tuple[str, ...]]:
+    """Split ``s3://bucket/key`` into ``(bucket, key_parts)``, validating both.
+
+    ``s3://`` alone is the root of all buckets: ``('', ())``.
+    """
+    if not is_s3_uri(uri):
+        raise ValueError(f"not an S3 URI (expected 's3://bucket/key'): {uri!r}")
+    rest = uri[len(SCHEME):]
+    bucket, _, key = rest.partition("/")
+    if not bucket:
+        if key:
+            raise ValueError(f"S3 URI {uri!r} has no bucket name")
+        return "", ()
+    validate_bucket(bucket)
+    return bucket, key_to_parts(key)
+
+
+def key_to_parts(key: str) -> tuple[str, ...]:
+    """Split a key into components, dropping one trailing ``/`` (the directory spelling)."""
+    if not key:
+        return ()
+    if key.endswith("/"):
+        key = key[:-1]
+    validate_key(key)
+    return tuple(key.split("/"))
+
+
+def parts_to_key(parts: Sequence[str]) -> str:
+    """Inverse of :func:`key_to_parts` for the object key (no trailing slash added)."""
+    return "/".join(parts)
+
+
+@functools.total_ordering
+class PureS3Path:
+    """An ``s3://bucket/key`` location with pathlib's pure API and no I/O.
+
+    ``bucket`` is the bucket name (``''`` for ``s3://``, the list of buckets) and ``key`` the
+    object key (``''`` for the bucket root).
+    """
+
+    __slots__ = ("_bucket", "_parts", "_hash", "__weakref__")
+    _bucket: str
+    _parts: tuple[str, ...]
+
+    def __init__(self, *args: Any) -> None:
+        if not args:
+            raise TypeError("an S3 path needs at least one argument, e.g. 's3://bucket/key'")
+        first, *rest = args
+        first = first if isinstance(first, str) else str(_as_segment(first))
+        if not is_s3_uri(first):
+            raise ValueError(f"not an S3 URI (expected 's3://bucket/key'): {first!r}")
+        self._bucket, self._parts = split_s3_uri(first)
+        if rest:
+            self._bucket, self._parts = self._joined(rest)
+
+    # -- construction helpers ------------------------------------------------------------------
+
+    @classmethod
+    def _from_parsed(cls, bucket: str, parts: tuple[str, ...]) -> Any:
+        path = object.__new__(cls)
+        path._bucket = bucket
+        path._parts = parts
+        return path
+
+    def _make(self, bucket: str, parts: tuple[str, ...]) -> Any:
+        """Derive a path of the same class (pathlib's ``with_segments`` for parsed parts)."""
+        if bucket:
+            validate_key(parts_to_key(parts))
+        elif parts:
+            raise ValueError("the root of all buckets ('s3://') has no keys; name a bucket first")
+        return type(self)._from_parsed(bucket, parts)
+
+    def _joined(self, segments: Iterable[Any]) -> tuple[str, tuple[str, ...]]:
+        bucket, parts = self._bucket, self._parts
+        for segment in segments:
+            text = _as_segment(segment)
+            if is_s3_uri(text):
+                bucket, parts = split_s3_uri(text)
+                continue
+            if not text:
+                continue
+            if text.startswith("/"):  # anchored, like an absolute component in pathlib
+                text, parts = text[1:], ()
+            new = key_to_parts(text)
+            if not bucket:  # joining onto 's3://': the first component names the bucket
+                if not new:
+                    continue
+                bucket, new = validate_bucket(new[0]), new[1:]
+            parts = parts + new
+        if bucket:
+            validate_key(parts_to_key(parts))
+        return bucket, parts
+
+    def with_segments(self, *segments: Any) -> Any:
+        """Build a new path of this class from ``segments`` (pathlib 3.12 hook)."""
+        return type(self)(*segments)
+
+    # -- the basics ------------------------------------------------------------------------------
+
+    @property
+    def bucket(self) -> str:
+        """The bucket name (``''`` for ``s3://``)."""
+        return self._bucket
+
+    @property
+    def key(self) -> str:
+        """The object key without a trailing slash (``''`` for the bucket root)."""
+        return parts_to_key(self._parts)
+
+    @property
+    def dir_prefix(self) -> str:
+        """The key prefix of this path's children: ``key + '/'``, or ``''`` at the bucket root."""
+        return self.key + "/" if self._parts else ""
+
+    def __str__(self) -> str:
+        if not self._bucket:
+            return SCHEME
+        text = f"{SCHEME}{self._bucket}/{parts_to_key(self._parts)}"
+        # A trailing empty component must survive the trip through str(); see the module doc.
+        return text + "/" if self._parts and self._parts[-1] == "" else text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return type(self), (str(self),)
+
+    def as_uri(self) -> str:
+        """The ``s3://`` URI (keys are not percent-encoded: S3 tools take them verbatim)."""
+        return str(self)
+
+    def as_posix(self) -> str:
+        """Same as ``str(self)``."""
+        return str(self)
+
+    def __hash__(self) -> int:
+        try:
+            return self._hash
+        except AttributeError:
+            self._hash = hash(("s3", self._bucket, self._parts))
+            return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PureS3Path):
+            return NotImplemented
+        return (self._bucket, self._parts) == (other._bucket, other._parts)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PureS3Path):
+            return NotImplemented
+        return (self._bucket, self._parts) < (other._bucket, other._parts)
+
+    def __truediv__(self, other: Any) -> Any:
+        try:
+            return self.joinpath(other)
+        except TypeError:
+            return NotImplemented
+
+    def __rtruediv__(self, other: Any) -> Any:
+        if is_s3_uri(other):
+            return self.with_segments(other, self)
+        return NotImplemented
+
+    def joinpath(self, *segments: Any) -> Any:
+        """Append ``segments``; an ``s3://`` segment replaces the path, a ``/x`` one restarts at the bucket."""
+        return self._make(*self._joined(segments))
+
+    # -- pathlib's pure properties -----------------------------------------------------------
+
+    @property
+    def drive(self) -> str:
+        return f"{SCHEME}{self._bucket}" if self._bucket else "s3:"
+
+    @property
+    def root(self) -> str:
+        return "/" if self._bucket else "//"
+
+    @property
+    def anchor(self) -> str:
+        """``s3://bucket/`` (or ``s3://`` for the root of all buckets)."""
+        return f"{SCHEME}{self._bucket}/" if self._bucket else SCHEME
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """``('s3://bucket/', 'dir', 'file.txt')``."""
+        return (self.anchor, *self._parts)
+
+    @property
+    def name(self) -> str:
+        return self._parts[-1] if self._parts else ""
+
+    @property
+    def suffix(self) -> str:
+        return _posix_name(self.name).suffix
+
+    @property
+    def suffixes(self) -> list[str]:
+        return _posix_name(self.name).suffixes
+
+    @property
+    def stem(self) -> str:
+        name = self.name
+        return name if name in ("", ".") else _posix_name(name).stem
+
+    @property
+    def parent(self) -> Any:
+        """The enclosing prefix; the bucket root is its own parent (like ``/``)."""
+        if not self._parts:
+            return self
+        return type(self)._from_parsed(self._bucket, self._parts[:-1])
+
+    @property
+    def parents(self) -> Sequence[Any]:
+        """Every ancestor up to the bucket root, nearest first."""
+        cls, bucket, parts = type(self), self._bucket, self._parts
+        return tuple(cls._from_parsed(bucket, parts[:i]) for i in range(len(parts) - 1, -1, -1))
+
+    def with_name(self, name: str) -> Any:
+        if not self._parts:
+            raise ValueError(f"{self!r} has an empty name")
+        if not name or "/" in name:
+            raise ValueError(f"invalid name {name!r}")
+        return self._make(self._bucket, self._parts[:-1] + (name,))
+
+    def with_stem(self, stem: str) -> Any:
+        return self.with_name(stem + self.suffix)
+
+    def with_suffix(self, suffix: str) -> Any:
+        if not self._parts or not self.name:
+            raise ValueError(f"{self!r} has an empty name")
+        return self.with_name(str(_posix_name(self.name).with_suffix(suffix)))
+
+    def is_absolute(self) -> bool:
+        return True
+
+    def is_reserved(self) -> bool:
+        return False
+
+    # -- relations -------------------------------------------------------------------------------
+
+    def _coerce(self, other: Any) -> PureS3Path:
+        if isinstance(other, PureS3Path):
+            return other
+        text = _as_segment(other)
+        if not is_s3_uri(text):
+            raise ValueError(f"{str(self)!r} is an S3 path; {text!r} is not")
+        return PureS3Path(text)
+
+    def is_relative_to(self, other: Any) -> bool:
+        """Component-wise: ``s3://b/ab`` is not relative to ``s3://b/a``."""
+        try:
+            other = self._coerce(other)
+        except ValueError:
+            return False
+        n = len(other._parts)
+        return other._bucket in ("", self._bucket) and self._parts[:n] == other._parts
+
+    def relative_to(self, other: Any) -> PurePosixPath:
+        """The key below ``other`` as a relative ``PurePosixPath`` (ValueError if not below it)."""
+        other = self._coerce(other)
+        if not self.is_relative_to(other):
+            raise ValueError(f"{str(self)!r} is not in the subpath of {str(other)!r}")
+        if not other._bucket:
+            return PurePosixPath(self._bucket, *self._parts)
+        return PurePosixPath(*self._parts[len(other._parts):])
+
+    def match(self, pattern: str, *, case_sensitive: bool = True) -> bool:
+        """pathlib's ``match``: a relative pattern matches from the right, an ``s3://`` one fully."""
+        if is_s3_uri(pattern):
+            other = PureS3Path(pattern)
+            if other._bucket != self._bucket and not fnmatch.fnmatchcase(self._bucket, other._bucket):
+                return False
+            return match_parts(other._parts, self._parts, case_sensitive)
+        pattern_parts = tuple(p for p in pattern.split("/") if p)
+        if not pattern_parts:
+            raise ValueError("empty pattern")
+        if len(pattern_parts) > len(self._parts):
+            return False
+        tail = self._parts[len(self._parts) - len(pattern_parts):]
+        return match_parts(pattern_parts, tail, case_sensitive)
+
+    def full_match(self, pattern: str, *, case_sensitive: bool = True) -> bool:
+        """pathlib 3.13's ``full_match``: the pattern must match the whole path; ``**`` spans levels."""
+        if not is_s3_uri(pattern):
+            return False
+        other = PureS3Path(pattern)
+        return other._bucket == self._bucket and match_parts(other._parts, self._parts, case_sensitive)
+
+
+def _as_segment(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, PureS3Path):
+        return str(value)
+    if isinstance(value, PurePosixPath) or hasattr(value, "__fspath__"):
+        import os
+
+        return os.fspath(value)
+    raise TypeError(f"expected str or path object, not {type(value).__name__}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _posix_name(name: str) -> PurePosixPath:
+    # PurePosixPath would read '' and '.' as "the current directory", which has no name.
+    return PurePosixPath(name) if name not in ("", ".") else _DOT_NAME
+
+
+_DOT_NAME = PurePosixPath("..")  # a name with no stem/suffix split, like '.' and ''
+
+
+# -- glob matching over key components -------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def _component_regex(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern), 0 if case_sensitive else re.IGNORECASE)
+
+
+def match_parts(pattern: Sequence[str], parts: Sequence[str], case_sensitive: bool = True) -> bool:
+    """Match key components against glob components, where ``**`` spans zero or more components."""
+    pattern, parts = tuple(pattern), tuple(parts)
+    return _match(pattern, parts, case_sensitive)
+
+
+@functools.lru_cache(maxsize=65536)
+def _match(pattern: tuple[str, ...], parts: tuple[str, ...], case_sensitive: bool) -> bool:
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_match(rest, parts[i:], case_sensitive) for i in range(len(parts) + 1))
+    if not parts:
+        return False
+    if not _component_regex(head, case_sensitive).match(parts[0]):
+        return False
+    return _match(rest, parts[1:], case_sensitive)
+
+
+def iter_pattern_parts(pattern: str) -> Iterator[str]:
+    """Split a relative glob pattern into components; ``**`` must stand alone in its component."""
+    if not pattern or pattern.startswith("/") or is_s3_uri(pattern):
+        raise ValueError(f"non-relative or empty pattern {pattern!r}")
+    for part in pattern.split("/"):
+        if "**" in part and part != "**":
+            raise ValueError("invalid pattern: '**' can only be an entire path component")
+        if part:
+            yield part
