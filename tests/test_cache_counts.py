@@ -3,8 +3,8 @@
 import threading
 
 import pytest
-
 from conftest import only
+
 from tfm_jupyter import Path, clear_s3_cache, configure_s3_cache, get_s3_cache, get_s3_cache_stats
 
 
@@ -187,7 +187,7 @@ def test_sixteen_threads_hammering_the_shared_cache_stay_consistent(s3, root, bu
                 assert (root / "shared" / f"{round_ % 64:03d}.txt").is_file()
             mine.unlink()
             assert not mine.exists()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]

@@ -165,7 +165,7 @@ class S3PathInfo:
     metadata (``size``, ``mtime``, ``etag``, ``storage_class``, ``content_type``, ``metadata``) from
     one HeadObject on first access."""
 
-    __slots__ = ("_path", "_head")
+    __slots__ = ("_head", "_path")
 
     def __init__(self, path: S3Path):
         self._path = path

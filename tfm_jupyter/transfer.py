@@ -13,6 +13,7 @@ copying to a temporary name and renaming.  Nothing is ever lost:
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
 import tempfile
@@ -230,7 +231,7 @@ def _execute(plan: TransferPlan, progress: Progress) -> dict[str, BaseException]
         local_jobs = [j for j in plan.files if isinstance(j.source, LocalPath) and isinstance(j.target, LocalPath)]
         s3_jobs = [j for j in plan.files if j not in local_jobs]
         for job in local_jobs:
-            _run_one(job, failures, reporter, lambda job=job: _copy_local(job, reporter))
+            _run_one(job, failures, reporter, functools.partial(_copy_local, job, reporter))
         if s3_jobs:
             _run_s3_jobs(s3_jobs, failures, reporter)
     finally:
@@ -306,7 +307,8 @@ def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], report
                                             on_progress=reporter.add_bytes)
                     submitted.append((job, future, "get_object", (src.bucket, src.key)))
             for job, future, operation, location in submitted:
-                _run_one(job, failures, reporter, lambda f=future, o=operation, l=location: batch.result(f, o, l))
+                wait = functools.partial(batch.result, future, operation, location)
+                _run_one(job, failures, reporter, wait)
         finally:
             for job, _, _, _ in submitted:
                 if isinstance(job.target, S3Path):

@@ -102,7 +102,7 @@ class PureS3Path:
     object key (``''`` for the bucket root).
     """
 
-    __slots__ = ("_bucket", "_parts", "_hash", "__weakref__")
+    __slots__ = ("__weakref__", "_bucket", "_hash", "_parts")
     _bucket: str
     _parts: tuple[str, ...]
 
@@ -284,7 +284,7 @@ class PureS3Path:
             raise ValueError(f"{self!r} has an empty name")
         if not name or "/" in name:
             raise ValueError(f"invalid name {name!r}")
-        return self._make(self._bucket, self._parts[:-1] + (name,))
+        return self._make(self._bucket, (*self._parts[:-1], name))
 
     def with_stem(self, stem: str) -> Any:
         return self.with_name(stem + self.suffix)

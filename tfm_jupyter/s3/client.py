@@ -180,7 +180,7 @@ def _create_client(settings: S3Settings) -> Any:
         raise _translate(exc, "configure", None) from None
     _remember_credentials(session)
     events = client.meta.events
-    events.register("before-call.s3", _note_target)
+    events.register("before-parameter-build.s3", _note_target)
     events.register("request-created.s3", _note_start)
     events.register("response-received.s3", _count_and_log)
     return client

@@ -130,7 +130,7 @@ class S3Writer(io.BufferedIOBase):
         self._store, self._bucket, self._key = store, bucket, key
         self._exclusive = exclusive
         self.name = f"s3://{bucket}/{key}"
-        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed in close()
         self._spool.write(initial)
         self._discarded = False
 
