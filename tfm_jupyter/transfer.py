@@ -40,6 +40,7 @@ class FileJob:
     source: Any
     target: Any
     size: int
+    etag: str | None = None
 
 
 @dataclass
@@ -76,7 +77,8 @@ def plan_copy(source: Any, target: Any, *, overwrite: bool = True) -> TransferPl
             raise errors.SameFileError(f"{str(source)!r} and {str(target)!r} are the same file")
         if target.is_dir():
             raise errors.IsADirectory("Is a directory (use copy_into to copy into it)", str(target), "copy")
-        plan.files.append(FileJob(source, target, source.stat().st_size))
+        stat = source.stat()
+        plan.files.append(FileJob(source, target, stat.st_size, getattr(stat, "etag", None)))
     else:
         raise errors.NotFound("No such file or directory", str(source), "copy")
     if not overwrite:
@@ -92,6 +94,8 @@ def _is_s3_tree(source: Any) -> bool:
 
 
 def _check_not_inside(source: Any, target: Any) -> None:
+    if type(source) is not type(target):
+        return
     if _same(source, target) or _resolved(target).is_relative_to(_resolved(source)):
         raise errors.SameFileError(f"cannot copy {str(source)!r} into itself ({str(target)!r})")
 
@@ -122,25 +126,26 @@ def _plan_tree(plan: TransferPlan) -> None:
         if marker is not None:
             plan.source_markers.append(directory.dir_prefix)
             if isinstance(target_dir, S3Path) and target_dir.key:  # copied verbatim, content and all
-                plan.files.append(FileJob(directory._child(""), target_dir._child(""), marker.size))
-        for name, size in files:
+                plan.files.append(FileJob(directory._child(""), target_dir._child(""), marker.size, marker.etag))
+        for name, size, etag in files:
             target_file = _join(target_dir, (name,), plan, source_of=directory / name)
             if target_file is not None:
-                plan.files.append(FileJob(directory / name, target_file, size))
+                plan.files.append(FileJob(directory / name, target_file, size, etag))
 
 
-def _walk_files(source: Any) -> Iterator[tuple[Any, list[str], list[tuple[str, int]], Any]]:
-    """(directory, subdirectory names, [(file name, size)], S3 marker info) per directory, top-down."""
+def _walk_files(source: Any) -> Iterator[tuple[Any, list[str], list[tuple[str, int, str | None]], Any]]:
+    """(directory, subdirectory names, [(file name, size, etag)], S3 marker info) per directory, top-down."""
     if isinstance(source, S3Path):
         from .path import _walk_tree
 
         tree = _s3_store().tree(source.bucket, source.dir_prefix)
         for directory, dirnames, filenames in _walk_tree(source, tree, True):
             listing = tree[directory.dir_prefix]
-            yield directory, dirnames, [(n, listing.children[n].size) for n in filenames], listing.marker
+            files = [(n, listing.children[n].size, listing.children[n].etag) for n in filenames]
+            yield directory, dirnames, files, listing.marker
     else:
         for directory, dirnames, filenames in source.walk():
-            yield directory, dirnames, [(name, (directory / name).stat().st_size) for name in filenames], None
+            yield directory, dirnames, [(n, (directory / n).stat().st_size, None) for n in filenames], None
 
 
 def _relative_parts(root: Any, directory: Any) -> tuple[str, ...]:
@@ -194,8 +199,7 @@ class _Reporter:
         if progress is None and (total_bytes >= BAR_MIN_BYTES or total_files >= BAR_MIN_FILES):
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
-                             desc=description, leave=False)
+            self._bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc=description)
 
     def add_bytes(self, amount: int) -> None:
         with self._lock:
@@ -216,6 +220,7 @@ class _Reporter:
 
     def close(self) -> None:
         if self._bar is not None:
+            self._bar.set_postfix_str(f"{self.files_done}/{self.total_files} files", refresh=True)
             self._bar.close()
 
 
@@ -294,7 +299,7 @@ def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], report
             for job in jobs:
                 src, dst = job.source, job.target
                 if isinstance(dst, S3Path) and isinstance(src, S3Path):
-                    future = batch.copy((src.bucket, src.key), dst.bucket, dst.key, job.size,
+                    future = batch.copy((src.bucket, src.key), dst.bucket, dst.key, job.size, etag=job.etag,
                                         on_progress=reporter.add_bytes)
                     submitted.append((job, future, "copy_object", (dst.bucket, dst.key)))
                 elif isinstance(dst, S3Path):
@@ -303,7 +308,7 @@ def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], report
                     submitted.append((job, future, "put_object", (dst.bucket, dst.key)))
                 else:
                     os.makedirs(os.path.dirname(os.fspath(dst)) or ".", exist_ok=True)
-                    future = batch.download(src.bucket, src.key, os.fspath(dst), job.size,
+                    future = batch.download(src.bucket, src.key, os.fspath(dst), job.size, etag=job.etag,
                                             on_progress=reporter.add_bytes)
                     submitted.append((job, future, "get_object", (src.bucket, src.key)))
             for job, future, operation, location in submitted:

@@ -171,7 +171,7 @@ def _create_client(settings: S3Settings) -> Any:
         read_timeout=settings.read_timeout,
         max_pool_connections=settings.max_pool_connections,
         s3={"addressing_style": settings.addressing_style} if settings.addressing_style else None,
-        signature_version=UNSIGNED if settings.anonymous else None,
+        signature_version=UNSIGNED if settings.anonymous else "s3v4",
         user_agent_extra="tfm_jupyter",
     )
     try:
@@ -317,14 +317,16 @@ COPY_THRESHOLD = 5 * 2**30  # CopyObject handles up to 5 GiB in one request
 
 
 class _Subscriber:
-    """s3transfer subscriber: provides the known size (no HeadObject) and forwards progress."""
+    """s3transfer subscriber: provides the known size and ETag (so no HeadObject) and forwards progress."""
 
-    def __init__(self, size: int | None, on_progress: Callable[[int], None] | None):
-        self._size, self._on_progress = size, on_progress
+    def __init__(self, size: int | None, on_progress: Callable[[int], None] | None, etag: str | None = None):
+        self._size, self._on_progress, self._etag = size, on_progress, etag
 
     def on_queued(self, future: Any, **_: Any) -> None:
         if self._size is not None:
             future.meta.provide_transfer_size(self._size)
+        if self._etag is not None:
+            future.meta.provide_object_etag(self._etag)
 
     def on_progress(self, future: Any, bytes_transferred: int, **_: Any) -> None:
         if self._on_progress is not None:
@@ -366,14 +368,16 @@ class TransferBatch:
         return self._manager("io").upload(filename, bucket, key, extra_args=extra,
                                           subscribers=[_Subscriber(size, on_progress)])
 
-    def download(self, bucket: str, key: str, filename: str, size: int | None, *,
+    def download(self, bucket: str, key: str, filename: str, size: int | None, *, etag: str | None = None,
                  on_progress: Callable[[int], None] | None = None) -> Any:
-        return self._manager("io").download(bucket, key, filename, subscribers=[_Subscriber(size, on_progress)])
+        subscriber = _Subscriber(size, on_progress, etag)
+        return self._manager("io").download(bucket, key, filename, subscribers=[subscriber])
 
-    def copy(self, source: tuple[str, str], bucket: str, key: str, size: int | None, *,
+    def copy(self, source: tuple[str, str], bucket: str, key: str, size: int | None, *, etag: str | None = None,
              on_progress: Callable[[int], None] | None = None) -> Any:
         copy_source = {"Bucket": source[0], "Key": source[1]}
-        return self._manager("copy").copy(copy_source, bucket, key, subscribers=[_Subscriber(size, on_progress)])
+        subscriber = _Subscriber(size, on_progress, etag)
+        return self._manager("copy").copy(copy_source, bucket, key, subscribers=[subscriber])
 
     @staticmethod
     def result(future: Any, operation: str, location: tuple[str, str]) -> None:
@@ -392,9 +396,17 @@ class TransferBatch:
             raise _translate(exc, operation, params) from None
 
     def close(self, cancel: bool = False) -> None:
-        """Finish (or with ``cancel``, abort) every transfer still running."""
+        """Finish (or with ``cancel``, abort) every transfer still running.
+
+        Cancelling goes through the manager's context-manager exit: ``TransferManager.shutdown(
+        cancel=True)`` passes its arguments shifted (s3transfer 0.1x) and fails.
+        """
+        interrupt = KeyboardInterrupt("cancelled by the user")
         for manager in list(self._managers.values()):
-            manager.shutdown(cancel=cancel, cancel_msg="cancelled by the user")
+            if cancel:
+                manager.__exit__(KeyboardInterrupt, interrupt, None)
+            else:
+                manager.__exit__(None, None, None)
 
     def __enter__(self) -> TransferBatch:
         return self
