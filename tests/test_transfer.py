@@ -7,9 +7,9 @@ import threading
 import urllib.request
 
 import pytest
-
 from conftest import only
 from faults import Fault, faults
+
 from tfm_jupyter import Path, configure_s3, errors
 
 UNICODE_NAMES = ("naïve café.txt", "résumé #1.csv", "a+b=c.txt", "with space.txt", "📊 chart.bin")
@@ -34,7 +34,8 @@ def tree_digest(root):
             result[os.path.relpath(os.path.join(directory, name), root)] = "dir"
         for name in filenames:
             path = os.path.join(directory, name)
-            result[os.path.relpath(path, root)] = hashlib.sha256(open(path, "rb").read()).hexdigest()
+            with open(path, "rb") as handle:
+                result[os.path.relpath(path, root)] = hashlib.sha256(handle.read()).hexdigest()
     return result
 
 
