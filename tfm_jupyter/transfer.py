@@ -28,6 +28,7 @@ from .path import LocalPath, Path, S3Path
 __all__ = ["TransferPlan", "copy", "copy_into", "move", "move_into", "plan_copy"]
 
 ProgressCallback = Callable[[int, int, int, int], None]
+Selector = Callable[[str], bool]  # relative posix path of a file below the source -> copy it?
 Progress = ProgressCallback | bool | None
 BAR_MIN_BYTES = 32 * 2**20
 BAR_MIN_FILES = 50
@@ -54,6 +55,7 @@ class TransferPlan:
     source_markers: list[str] = field(default_factory=list)  # S3 marker keys to delete on a move
     source_dirs: list[str] = field(default_factory=list)  # local directories to remove on a move
     refused: dict[str, OSError] = field(default_factory=dict)  # sources that cannot go to the target
+    select: Selector | None = None
 
     @property
     def total_bytes(self) -> int:
@@ -63,10 +65,13 @@ class TransferPlan:
 # -- planning ---------------------------------------------------------------------------------------
 
 
-def plan_copy(source: Any, target: Any, *, overwrite: bool = True) -> TransferPlan:
-    """Check and list everything copying ``source`` to ``target`` involves, changing nothing."""
+def plan_copy(source: Any, target: Any, *, overwrite: bool = True, select: Selector | None = None) -> TransferPlan:
+    """Check and list everything copying ``source`` to ``target`` involves, changing nothing.
+
+    ``select`` filters the files of a directory by their path relative to ``source``.
+    """
     source, target = Path(source), Path(target)
-    plan = TransferPlan(source, target)
+    plan = TransferPlan(source, target, select=select)
     if _is_s3_tree(source) or source.is_dir():
         _check_not_inside(source, target)
         if target.is_file():
@@ -78,7 +83,8 @@ def plan_copy(source: Any, target: Any, *, overwrite: bool = True) -> TransferPl
         if target.is_dir():
             raise errors.IsADirectory("Is a directory (use copy_into to copy into it)", str(target), "copy")
         stat = source.stat()
-        plan.files.append(FileJob(source, target, stat.st_size, getattr(stat, "etag", None)))
+        if select is None or select(source.name):
+            plan.files.append(FileJob(source, target, stat.st_size, getattr(stat, "etag", None)))
     else:
         raise errors.NotFound("No such file or directory", str(source), "copy")
     if not overwrite:
@@ -119,15 +125,19 @@ def _plan_tree(plan: TransferPlan) -> None:
         target_dir = _join(target, rel, plan)
         if target_dir is None:
             continue
-        if isinstance(target, LocalPath) or (isinstance(source, LocalPath) and not files and not dirnames):
+        keep_dirs = plan.select is None  # a filtered copy creates directories only as files need them
+        needs_marker = isinstance(source, LocalPath) and not files and not dirnames
+        if keep_dirs and (isinstance(target, LocalPath) or needs_marker):
             plan.directories.append(target_dir)  # S3 needs a marker only where nothing else is
         if isinstance(source, LocalPath) and directory != source:
             plan.source_dirs.append(os.fspath(directory))
-        if marker is not None:
+        if marker is not None and keep_dirs:
             plan.source_markers.append(directory.dir_prefix)
             if isinstance(target_dir, S3Path) and target_dir.key:  # copied verbatim, content and all
                 plan.files.append(FileJob(directory._child(""), target_dir._child(""), marker.size, marker.etag))
         for name, size, etag in files:
+            if plan.select is not None and not plan.select("/".join((*rel, name))):
+                continue
             target_file = _join(target_dir, (name,), plan, source_of=directory / name)
             if target_file is not None:
                 plan.files.append(FileJob(directory / name, target_file, size, etag))
@@ -323,16 +333,18 @@ def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], report
 # -- public API ---------------------------------------------------------------------------------------
 
 
-def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None) -> Any:
+def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None,
+         select: Selector | None = None) -> Any:
     """Copy a file or a directory tree to ``target`` (which becomes the copy) and return it.
 
     Works local->S3, S3->local, S3->S3 (server-side, no bytes through this machine) and
     local->local.  Existing files at the target are replaced unless ``overwrite=False``, which
     raises ``FileExistsError`` before anything is copied.  ``progress``: ``None`` shows a tqdm bar
     for big transfers, ``False`` nothing, or a callable ``(bytes_done, bytes_total, files_done,
-    files_total)``.  Raises :class:`~tfm_jupyter.errors.TransferError` naming the files that failed.
+    files_total)``.  ``select(relative_path)`` chooses the files of a directory to copy.
+    Raises :class:`~tfm_jupyter.errors.TransferError` naming the files that failed.
     """
-    plan = plan_copy(source, target, overwrite=overwrite)
+    plan = plan_copy(source, target, overwrite=overwrite, select=select)
     failures = _execute(plan, progress)
     _raise_failures(failures, plan, "copy")
     return plan.target
@@ -344,12 +356,14 @@ def copy_into(source: Any, target_dir: Any, **options: Any) -> Any:
     return copy(source, Path(target_dir) / _name_of(source), **options)
 
 
-def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None) -> Any:
+def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None,
+         select: Selector | None = None) -> Any:
     """Move a file or directory tree: copy it, then delete the sources - only if every file arrived."""
     source, target = Path(source), Path(target)
-    if isinstance(source, LocalPath) and isinstance(target, LocalPath) and _rename_local(source, target, overwrite):
+    if (select is None and isinstance(source, LocalPath) and isinstance(target, LocalPath)
+            and _rename_local(source, target, overwrite)):
         return target
-    plan = plan_copy(source, target, overwrite=overwrite)
+    plan = plan_copy(source, target, overwrite=overwrite, select=select)
     failures = _execute(plan, progress)
     _raise_failures(failures, plan, "move")
     _delete_sources(plan)
@@ -414,7 +428,7 @@ def _delete_sources(plan: TransferPlan) -> None:
     for job in plan.files:
         os.unlink(job.source)
     for directory in sorted(plan.source_dirs, key=len, reverse=True):
-        with _suppress_os_error():
+        with _suppress_os_error():  # a directory that still holds unselected files stays
             os.rmdir(directory)
     if source.is_dir():
         with _suppress_os_error():

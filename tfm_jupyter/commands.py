@@ -1,0 +1,339 @@
+"""The ``aws s3``-like commands behind the magics, as plain functions (usable and tested without IPython).
+
+Relative names resolve against a current location set with :func:`cd` (``%s3cd``); Python code
+gets it with ``tfm_jupyter.cwd()`` and resolves names with ``tfm_jupyter.resolve(name)``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from . import errors
+from .path import LocalPath, Path, S3Path
+from .results import DiskUsage, Entry, ListingResult, TextResult, TransferReport
+from .uri import is_s3_uri
+
+__all__ = ["RM_CONFIRM_OVER", "cat", "cd", "cp", "cwd", "du", "find", "ls", "mkdir", "mv", "presign", "pwd",
+           "resolve", "rm"]
+
+RM_CONFIRM_OVER = 5  # deleting more objects than this needs --yes
+CAT_DEFAULT_BYTES = 64 * 1024
+
+_cwd: Any = None
+
+
+class CommandError(ValueError):
+    """A mistake in how a command was called (shown as a one-line usage error)."""
+
+
+# -- current location ----------------------------------------------------------------------------
+
+
+def cwd() -> Any:
+    """The current location of the magics (a local or S3 ``Path``); starts at the process's cwd."""
+    return _cwd if _cwd is not None else Path.cwd()
+
+
+def resolve(name: Any) -> Any:
+    """``name`` as a Path: ``s3://`` and absolute local names as they are, others below :func:`cwd`."""
+    if isinstance(name, (S3Path, LocalPath)):
+        return name
+    text = str(name)
+    if is_s3_uri(text):
+        return Path(text)
+    if text.startswith(("/", "~")):
+        return Path(text).expanduser()
+    base = cwd()
+    for part in text.split("/"):
+        if part == "..":
+            base = base.parent
+        elif part not in ("", "."):
+            base = base / part
+    return base
+
+
+def cd(name: Any = None) -> Any:
+    """Change the current location (no argument: back to the process's working directory)."""
+    global _cwd
+    if name is None:
+        _cwd = None
+        return cwd()
+    target = resolve(name)
+    if not target.is_dir():
+        if target.exists():
+            raise errors.NotADirectory("Not a directory", str(target), "cd")
+        raise errors.NotFound("No such file or directory", str(target), "cd")
+    _cwd = target
+    return target
+
+
+def pwd() -> TextResult:
+    return TextResult(str(cwd()))
+
+
+# -- listing --------------------------------------------------------------------------------------
+
+
+def _entry(path: Any, name: str) -> Entry:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return Entry(path, name, False)
+    is_dir = path.is_dir() and not path.is_file()
+    return Entry(path, name, is_dir, None if is_dir else stat.st_size, None if is_dir else stat.st_mtime)
+
+
+_SORTS: dict[str, Callable[[Entry], Any]] = {
+    "name": lambda e: (not e.is_dir, e.name),
+    "size": lambda e: (not e.is_dir, e.size or 0, e.name),
+    "time": lambda e: (not e.is_dir, e.mtime or 0, e.name),
+}
+
+
+def ls(name: Any = ".", *, long: bool = False, human: bool = False, recursive: bool = False,
+       sort: str = "name") -> ListingResult:
+    """List a directory (or show one file); ``recursive`` lists every file below it."""
+    if sort not in _SORTS:
+        raise CommandError(f"--sort must be one of {', '.join(_SORTS)}")
+    root = resolve(name)
+    if root.is_file() and not root.is_dir():
+        entries = [_entry(root, root.name)]
+    elif recursive:
+        if not root.is_dir():
+            raise errors.NotFound("No such file or directory", str(root), "ls")
+        entries = [_entry(p, p.relative_to(root).as_posix()) for p in root.rglob("*") if p.is_file()]
+    elif isinstance(root, S3Path) and not root.bucket:  # s3:// lists buckets: no HeadBucket each
+        entries = [Entry(p, p.bucket, True) for p in root.iterdir()]
+    else:
+        entries = [_entry(p, p.name) for p in root.iterdir()]
+    entries.sort(key=_SORTS[sort])
+    return ListingResult(root, entries, long=long, human=human)
+
+
+def du(name: Any = ".", *, human: bool = False) -> DiskUsage:
+    """Total bytes, files and directories below a path (one flat listing on S3)."""
+    root = resolve(name)
+    if root.is_file() and not root.is_dir():
+        return DiskUsage(root, root.stat().st_size, 1, 0, human)
+    total = files = directories = 0
+    for directory, dirnames, filenames in root.walk():
+        directories += len(dirnames)
+        files += len(filenames)
+        total += sum((directory / f).stat().st_size for f in filenames)
+    if files == directories == 0 and not root.is_dir():
+        raise errors.NotFound("No such file or directory", str(root), "du")
+    return DiskUsage(root, total, files, directories, human)
+
+
+def parse_size(text: str) -> int:
+    """``'10k' -> 10240``, ``'1.5M'``, ``'2G'``, plain bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text, re.IGNORECASE)
+    if not match:
+        raise CommandError(f"invalid size {text!r} (examples: 500, 10k, 1.5M, 2G)")
+    return int(float(match.group(1)) * 1024 ** " kmgt".index(match.group(2).lower() or " "))
+
+
+def parse_when(text: str) -> float:
+    """A timestamp from ``'2024-01-31'``, ``'2024-01-31T12:00'`` or an age like ``'3d'``/``'12h'``/``'30m'``."""
+    age = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text)
+    if age:
+        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[age.group(2)]
+        return time.time() - float(age.group(1)) * seconds
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise CommandError(f"invalid date {text!r} (examples: 2024-01-31, 2024-01-31T12:00, 7d, 12h)") from None
+
+
+def find(name: Any = ".", *, pattern: str | None = None, newer: str | None = None,
+         larger: str | None = None) -> ListingResult:
+    """Files below a path matching a name glob, newer than a date and larger than a size."""
+    root = resolve(name)
+    since = parse_when(newer) if newer else None
+    minimum = parse_size(larger) if larger else None
+    entries = []
+    for path in root.rglob(pattern or "*"):
+        if not path.is_file():
+            continue
+        entry = _entry(path, path.relative_to(root).as_posix())
+        if since is not None and (entry.mtime or 0) <= since:
+            continue
+        if minimum is not None and (entry.size or 0) <= minimum:
+            continue
+        entries.append(entry)
+    entries.sort(key=_SORTS["name"])
+    return ListingResult(root, entries, long=True)
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def cat(name: Any, *, nbytes: int | None = None) -> TextResult:
+    """The first ``nbytes`` (default 64 KiB) of a text object, decoded as UTF-8 (one ranged GET)."""
+    path = resolve(name)
+    limit = nbytes or CAT_DEFAULT_BYTES
+    if limit <= 0:
+        raise CommandError("-n must be positive")
+    with path.open("rb") as handle:
+        data = handle.read(limit)
+    return TextResult(data.decode("utf-8", errors="replace"))
+
+
+def presign(name: Any, *, expires: int = 3600) -> TextResult:
+    """A presigned GET URL (computed locally; anyone holding it can read the object until it expires)."""
+    path = resolve(name)
+    if not isinstance(path, S3Path):
+        raise CommandError(f"{path} is a local path; only S3 objects can be presigned")
+    return TextResult(path.presign(expires=expires))
+
+
+def mkdir(name: Any, *, parents: bool = False) -> Any:
+    path = resolve(name)
+    path.mkdir(parents=parents, exist_ok=parents)
+    return path
+
+
+# -- copy, move, remove -------------------------------------------------------------------------------
+
+
+def make_filter(rules: Iterable[tuple[str, str]]) -> Callable[[str], bool] | None:
+    """``aws s3``-style ``--exclude``/``--include``: in order, the last matching rule decides."""
+    rules = list(rules)
+    if not rules:
+        return None
+
+    def select(relative: str) -> bool:
+        keep = True
+        for kind, pattern in rules:
+            if fnmatch.fnmatchcase(relative, pattern):
+                keep = kind == "include"
+        return keep
+
+    return select
+
+
+def _target_for(source: Any, destination: Any, into: bool) -> Any:
+    if into:
+        return destination / (source.name or getattr(source, "bucket", ""))
+    return destination
+
+
+def _transfer(verb: str, sources: list[Any], destination: Any, *, recursive: bool, dryrun: bool,
+              rules: Iterable[tuple[str, str]], progress: Any) -> TransferReport:
+    from . import transfer
+
+    if not sources:
+        raise CommandError(f"{verb} needs a source and a destination")
+    dest_text = str(destination)
+    dest = resolve(destination)
+    into = len(sources) > 1 or dest_text.endswith("/") or (dest.is_dir() and not _is_tree(sources))
+    if len(sources) > 1 and not dest.is_dir() and not dest_text.endswith("/"):
+        raise CommandError(f"with several sources the destination must be a directory: {dest}")
+    select = make_filter(rules)
+    report = TransferReport(verb, dryrun=dryrun)
+    for text in sources:
+        source = resolve(text)
+        if source.is_dir() and not recursive:
+            raise CommandError(f"{source} is a directory; use -r to {verb} it")
+        target = _target_for(source, dest, into)
+        plan = transfer.plan_copy(source, target, select=select)
+        report.items.extend((str(job.source), str(job.target)) for job in plan.files)
+        if not dryrun:
+            run = transfer.move if verb == "move" else transfer.copy
+            run(source, target, progress=progress, select=select)
+    return report
+
+
+def _is_tree(sources: list[Any]) -> bool:
+    return len(sources) == 1 and resolve(sources[0]).is_dir()
+
+
+def cp(sources: list[Any], destination: Any, *, recursive: bool = False, dryrun: bool = False,
+       rules: Iterable[tuple[str, str]] = (), progress: Any = None) -> TransferReport:
+    """Copy files (or, with ``recursive``, directories) like ``aws s3 cp``.
+
+    A directory's *contents* go to the destination; several sources, or a destination ending in
+    ``/`` or naming an existing directory, put each source *into* it.
+    """
+    return _transfer("copy", list(sources), destination, recursive=recursive, dryrun=dryrun, rules=rules,
+                     progress=progress)
+
+
+def mv(sources: list[Any], destination: Any, *, recursive: bool = False, dryrun: bool = False,
+       rules: Iterable[tuple[str, str]] = (), progress: Any = None) -> TransferReport:
+    """Move like ``aws s3 mv``: sources are deleted only after everything arrived."""
+    return _transfer("move", list(sources), destination, recursive=recursive, dryrun=dryrun, rules=rules,
+                     progress=progress)
+
+
+class ConfirmationNeeded(CommandError):
+    """``rm`` of many objects without ``--yes``; ``report`` lists what would be deleted."""
+
+    def __init__(self, message: str, report: TransferReport):
+        super().__init__(message)
+        self.report = report
+
+
+def rm(names: list[Any], *, recursive: bool = False, dryrun: bool = False, yes: bool = False) -> TransferReport:
+    """Delete objects/files; directories need ``recursive``; more than a few objects need ``yes``."""
+    if not names:
+        raise CommandError("rm needs at least one path")
+    doomed: list[Any] = []
+    for name in names:
+        path = resolve(name)
+        if path.is_dir():
+            if not recursive:
+                raise CommandError(f"{path} is a directory; use -r to delete everything below it")
+            doomed.extend(_everything_below(path))
+        elif path.is_file():
+            doomed.append(path)
+        else:
+            raise errors.NotFound("No such file or directory", str(path), "rm")
+    report = TransferReport("delete", [(str(p), "") for p in doomed], dryrun=dryrun)
+    if dryrun:
+        return report
+    if len(doomed) > RM_CONFIRM_OVER and not yes:
+        raise ConfirmationNeeded(
+            f"not deleted: this would delete {len(doomed)} objects; check the list and re-run with --yes", report)
+    _delete(doomed)
+    return report
+
+
+def _everything_below(root: Any) -> list[Any]:
+    if isinstance(root, S3Path):
+        from .s3.store import get_store
+
+        tree = get_store().tree(root.bucket, root.dir_prefix)
+        markers = [S3Path._from_parsed(root.bucket, tuple(prefix.split("/")))
+                   for prefix, listing in tree.items() if listing.has_marker and prefix]
+        return [p for p in root.rglob("*") if p.is_file()] + markers
+    return [p for p in root.rglob("*") if p.is_file() or p.is_symlink()] + [root]
+
+
+def _delete(paths: list[Any]) -> None:
+    from .s3.store import get_store
+
+    by_bucket: dict[str, list[str]] = {}
+    local: list[Any] = []
+    for path in paths:
+        if isinstance(path, S3Path):
+            by_bucket.setdefault(path.bucket, []).append(path.key)
+        else:
+            local.append(path)
+    failures: dict[str, BaseException] = {}
+    for bucket, keys in by_bucket.items():
+        failures.update(get_store().delete_many(bucket, keys))
+    for path in sorted(local, key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and not path.is_symlink():
+            import shutil
+
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+    if failures:
+        raise errors.TransferError(f"{len(failures)} objects could not be deleted", failures)

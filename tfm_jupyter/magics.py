@@ -1,0 +1,230 @@
+"""``%load_ext tfm_jupyter``: the ``%s3*`` magics and ``%tfm``.
+
+Each magic only parses its arguments and calls one function of :mod:`tfm_jupyter.commands`;
+mistakes and S3 errors are shown as one line (IPython's UsageError), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from . import commands
+from .completion import complete_s3
+
+__all__ = ["S3Magics", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def _one_line_errors(magic: Callable[..., Any]) -> Callable[..., Any]:
+    """Show mistakes and S3 failures as ``UsageError: FileNotFoundError: ...`` (no traceback)."""
+
+    @functools.wraps(magic)
+    def run(self: Magics, line: str) -> Any:
+        try:
+            return magic(self, line)
+        except UsageError:
+            raise
+        except commands.ConfirmationNeeded as exc:
+            print(repr(exc.report))
+            raise UsageError(str(exc)) from None
+        except commands.CommandError as exc:
+            raise UsageError(str(exc)) from None
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{_builtin_name(exc)}: {exc}") from None
+
+    return run
+
+
+def _builtin_name(exc: BaseException) -> str:
+    """``FileNotFoundError`` rather than our ``NotFound``: the name users know to catch."""
+    return next(cls.__name__ for cls in type(exc).__mro__ if cls.__module__ == "builtins")
+
+
+def _parse(magic: Callable[..., Any], line: str) -> Any:
+    """Parse with shell quoting (IPython's own splitter keeps the quotes around arguments)."""
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"cannot parse arguments: {exc}") from None
+    return magic.parser.parse_args(argv)
+
+
+def _filter_rules(args: Any) -> list[tuple[str, str]]:
+    return [(kind, pattern) for kind, pattern in getattr(args, "rules", None) or []]
+
+
+def _rule_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--exclude`` / ``--include`` share one list so their order is kept (the last match wins)."""
+    for flag in ("--include", "--exclude"):
+        func = argument(flag, dest="rules", action="append", metavar="GLOB",
+                        type=lambda pattern, kind=flag[2:]: (kind, pattern),
+                        help=f"{flag[2:]} files whose path below the source matches GLOB")(func)
+    return func
+
+
+@magics_class
+class S3Magics(Magics):
+    """``aws s3``-like commands for notebook cells."""
+
+    @magic_arguments()
+    @argument("-l", "--long", action="store_true", help="sizes and modification times")
+    @argument("-h", "--human-readable", action="store_true", help="sizes as KiB/MiB/GiB")
+    @argument("-r", "--recursive", action="store_true", help="every file below PATH")
+    @argument("--sort", choices=("name", "size", "time"), default="name")
+    @argument("path", nargs="?", default=".", help="s3://bucket/prefix or a local path (default: %%s3pwd)")
+    @line_magic
+    @_one_line_errors
+    def s3ls(self, line: str) -> Any:
+        """List a folder: ``x = %s3ls -l s3://bucket/prefix`` (x iterates over Path objects)."""
+        args = _parse(self.s3ls, line)
+        return commands.ls(args.path, long=args.long, human=args.human_readable, recursive=args.recursive,
+                           sort=args.sort)
+
+    @magic_arguments()
+    @argument("-r", "--recursive", action="store_true", help="copy directories")
+    @argument("--dryrun", action="store_true", help="show what would be copied")
+    @_rule_arguments
+    @argument("paths", nargs="+", help="SRC... DST")
+    @line_magic
+    @_one_line_errors
+    def s3cp(self, line: str) -> Any:
+        """Copy like ``aws s3 cp``: ``%s3cp -r --exclude '*.tmp' ./data s3://bucket/data``."""
+        args = _parse(self.s3cp, line)
+        if len(args.paths) < 2:
+            raise UsageError("%s3cp needs SRC... DST")
+        return commands.cp(args.paths[:-1], args.paths[-1], recursive=args.recursive, dryrun=args.dryrun,
+                           rules=_filter_rules(args))
+
+    @magic_arguments()
+    @argument("-r", "--recursive", action="store_true", help="move directories")
+    @argument("--dryrun", action="store_true", help="show what would be moved")
+    @_rule_arguments
+    @argument("paths", nargs="+", help="SRC... DST")
+    @line_magic
+    @_one_line_errors
+    def s3mv(self, line: str) -> Any:
+        """Move like ``aws s3 mv``; sources are deleted only after every file arrived."""
+        args = _parse(self.s3mv, line)
+        if len(args.paths) < 2:
+            raise UsageError("%s3mv needs SRC... DST")
+        return commands.mv(args.paths[:-1], args.paths[-1], recursive=args.recursive, dryrun=args.dryrun,
+                           rules=_filter_rules(args))
+
+    @magic_arguments()
+    @argument("-r", "--recursive", action="store_true", help="delete everything below a prefix")
+    @argument("--dryrun", action="store_true", help="show what would be deleted")
+    @argument("--yes", action="store_true", help=f"confirm deleting more than {commands.RM_CONFIRM_OVER} objects")
+    @argument("paths", nargs="+")
+    @line_magic
+    @_one_line_errors
+    def s3rm(self, line: str) -> Any:
+        """Delete objects; prefixes need ``-r``, and more than a handful of objects need ``--yes``."""
+        args = _parse(self.s3rm, line)
+        return commands.rm(args.paths, recursive=args.recursive, dryrun=args.dryrun, yes=args.yes)
+
+    @magic_arguments()
+    @argument("-n", "--bytes", type=int, default=None, help="how many bytes (default 64 KiB)")
+    @argument("path")
+    @line_magic
+    @_one_line_errors
+    def s3cat(self, line: str) -> Any:
+        """The head of a text object (one ranged GET)."""
+        args = _parse(self.s3cat, line)
+        return commands.cat(args.path, nbytes=args.bytes)
+
+    @magic_arguments()
+    @argument("-h", "--human-readable", action="store_true")
+    @argument("path", nargs="?", default=".")
+    @line_magic
+    @_one_line_errors
+    def s3du(self, line: str) -> Any:
+        """Total size below a path; the result has ``.bytes``, ``.files``, ``.directories``."""
+        args = _parse(self.s3du, line)
+        return commands.du(args.path, human=args.human_readable)
+
+    @magic_arguments()
+    @argument("--name", default=None, help="glob on the file name, e.g. '*.csv'")
+    @argument("--newer", default=None, help="modified after DATE (2024-01-31, 7d, 12h)")
+    @argument("--larger", default=None, help="bigger than SIZE (10k, 1.5M, 2G)")
+    @argument("path", nargs="?", default=".")
+    @line_magic
+    @_one_line_errors
+    def s3find(self, line: str) -> Any:
+        """Find files below a path by name, age and size (one flat listing)."""
+        args = _parse(self.s3find, line)
+        return commands.find(args.path, pattern=args.name, newer=args.newer, larger=args.larger)
+
+    @magic_arguments()
+    @argument("-p", "--parents", action="store_true", help="create parents, no error if it exists")
+    @argument("path")
+    @line_magic
+    @_one_line_errors
+    def s3mkdir(self, line: str) -> Any:
+        """Create a directory (an S3 marker object)."""
+        args = _parse(self.s3mkdir, line)
+        return commands.mkdir(args.path, parents=args.parents)
+
+    @magic_arguments()
+    @argument("--expires", type=int, default=3600, help="seconds the URL stays valid")
+    @argument("path")
+    @line_magic
+    @_one_line_errors
+    def s3presign(self, line: str) -> Any:
+        """A presigned GET URL for sharing one object."""
+        args = _parse(self.s3presign, line)
+        return commands.presign(args.path, expires=args.expires)
+
+    @magic_arguments()
+    @argument("path", nargs="?", default=None)
+    @line_magic
+    @_one_line_errors
+    def s3cd(self, line: str) -> Any:
+        """Set the location relative names resolve against (``tfm_jupyter.cwd()`` in Python)."""
+        args = _parse(self.s3cd, line)
+        return commands.cd(args.path)
+
+    @line_magic
+    @_one_line_errors
+    def s3pwd(self, line: str) -> Any:
+        """The current location of the magics."""
+        return commands.pwd()
+
+    @magic_arguments()
+    @argument("action", nargs="?", choices=("stats", "clear"), default="stats")
+    @argument("--ttl", type=float, default=None, help="default TTL in seconds (0 disables caching)")
+    @argument("--max-entries", type=int, default=None)
+    @line_magic
+    @_one_line_errors
+    def s3cache(self, line: str) -> Any:
+        """Cache statistics, ``clear``, or ``--ttl N`` / ``--max-entries N``."""
+        from .s3.store import clear_s3_cache, configure_s3_cache, get_s3_cache_stats
+
+        args = _parse(self.s3cache, line)
+        if args.ttl is not None or args.max_entries is not None:
+            configure_s3_cache(ttl=args.ttl, max_entries=args.max_entries)
+        if args.action == "clear":
+            clear_s3_cache()
+        return get_s3_cache_stats()
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext tfm_jupyter``: register the magics and S3 path completion."""
+    ipython.register_magics(S3Magics)
+    if complete_s3 not in ipython.Completer.custom_matchers:
+        ipython.Completer.custom_matchers.append(complete_s3)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext tfm_jupyter``: remove every magic and the completer again."""
+    line_magics = ipython.magics_manager.magics["line"]
+    for name in [n for n, f in line_magics.items() if isinstance(getattr(f, "__self__", None), S3Magics)]:
+        del line_magics[name]
+    ipython.magics_manager.registry.pop(S3Magics.__name__, None)
+    if complete_s3 in ipython.Completer.custom_matchers:
+        ipython.Completer.custom_matchers.remove(complete_s3)

@@ -1,0 +1,159 @@
+"""Rich results of the commands and magics: plain-text and HTML reprs, iteration, ``to_pandas()``.
+
+Object keys are untrusted: every name goes through :func:`html.escape` before it reaches HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["DiskUsage", "Entry", "ListingResult", "TextResult", "TransferReport", "human_size"]
+
+
+def human_size(size: float | None) -> str:
+    """``1536 -> '1.5 KiB'``."""
+    if size is None:
+        return ""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _when(mtime: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime)) if mtime else ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One listed name."""
+
+    path: Any
+    name: str
+    is_dir: bool
+    size: int | None = None
+    mtime: float | None = None
+
+
+@dataclass
+class ListingResult(Sequence[Any]):
+    """What ``%s3ls`` / ``%s3find`` return: a sequence of ``Path`` objects with a table view."""
+
+    root: Any
+    entries: list[Entry]
+    long: bool = False
+    human: bool = False
+
+    def __iter__(self) -> Iterator[Any]:
+        return (entry.path for entry in self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [entry.path for entry in self.entries[index]]
+        return self.entries[index].path
+
+    @property
+    def paths(self) -> list[Any]:
+        return list(self)
+
+    def _size(self, entry: Entry) -> str:
+        if entry.is_dir:
+            return ""
+        return human_size(entry.size) if self.human else str(entry.size if entry.size is not None else "")
+
+    def __repr__(self) -> str:
+        if not self.entries:
+            return f"(empty: {self.root})"
+        if not self.long:
+            return "\n".join(e.name + ("/" if e.is_dir else "") for e in self.entries)
+        width = max(len(self._size(e)) for e in self.entries)
+        lines = []
+        for entry in self.entries:
+            when = _when(entry.mtime).ljust(19) if not entry.is_dir else "PRE".rjust(19)
+            lines.append(f"{when} {self._size(entry).rjust(width)} {entry.name}{'/' if entry.is_dir else ''}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for entry in self.entries:
+            name = html.escape(entry.name + ("/" if entry.is_dir else ""))
+            rows.append(f"<tr><td>{'📁' if entry.is_dir else '📄'}</td><td style='text-align:left'>{name}</td>"
+                        f"<td style='text-align:right'>{html.escape(self._size(entry))}</td>"
+                        f"<td>{html.escape(_when(entry.mtime))}</td></tr>")
+        caption = html.escape(f"{self.root} — {len(self.entries)} entries")
+        return ("<table class='tfm-listing'><caption style='text-align:left'>" + caption + "</caption>"
+                "<thead><tr><th></th><th style='text-align:left'>name</th><th>size</th><th>modified</th></tr>"
+                "</thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+    def to_pandas(self) -> Any:
+        """A DataFrame with columns path, name, is_dir, size, modified (requires pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "path": [str(e.path) for e in self.entries],
+            "name": [e.name for e in self.entries],
+            "is_dir": [e.is_dir for e in self.entries],
+            "size": pd.array([e.size for e in self.entries], dtype="Int64"),
+            "modified": pd.to_datetime([e.mtime for e in self.entries], unit="s", utc=True),
+        })
+
+
+@dataclass
+class DiskUsage:
+    """What ``%s3du`` returns: numbers first (``.bytes``, ``.files``, ``.directories``)."""
+
+    root: Any
+    bytes: int
+    files: int
+    directories: int
+    human: bool = False
+
+    def __int__(self) -> int:
+        return self.bytes
+
+    def __repr__(self) -> str:
+        size = human_size(self.bytes) if self.human else f"{self.bytes} bytes"
+        return f"{size} in {self.files} files, {self.directories} directories: {self.root}"
+
+
+class TextResult(str):
+    """A string that shows itself as plain text (``%s3cat``, ``%s3presign``, ``%s3pwd``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+
+@dataclass
+class TransferReport:
+    """What ``%s3cp`` / ``%s3mv`` / ``%s3rm`` did (or, with ``--dryrun``, would do)."""
+
+    action: str
+    items: list[tuple[str, str]] = field(default_factory=list)  # (source, target or "")
+    dryrun: bool = False
+    note: str = ""
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __repr__(self) -> str:
+        prefix = "(dryrun) " if self.dryrun else ""
+        lines = [f"{prefix}{self.action}: {src}" + (f" -> {dst}" if dst else "") for src, dst in self.items[:50]]
+        if len(self.items) > 50:
+            lines.append(f"... and {len(self.items) - 50} more")
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines) if lines else f"{prefix}{self.action}: nothing to do"
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(repr(self))}</pre>"
