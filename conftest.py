@@ -1,4 +1,4 @@
-"""Test rig: one real S3 HTTP endpoint (moto's server) for the whole session, a fresh bucket per test.
+"""Test rig for tests/ and notebooks/: one real S3 HTTP endpoint (moto's server) for the whole session, a fresh bucket per test.
 
 The server starts in ``pytest_configure`` so that its address is in the environment before any
 notebook kernel (nbval) or JupyterLab (browser tests) is started: they inherit it like a user's
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tfm_jupyter.demo import seed_demo
 from tfm_jupyter.server import LocalS3Server
 
 TEST_KEY_ID = "AKIATESTKEYID0000000"
@@ -26,6 +27,7 @@ _server: LocalS3Server | None = None
 def pytest_configure(config: pytest.Config) -> None:
     global _server
     _server = LocalS3Server().start()
+    seed_demo(_server)  # the notebooks (nbval) and the browser tests use the demo bucket
     isolated = tempfile.mkdtemp(prefix="tfm-aws-")
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
         os.environ.pop(name, None)
