@@ -24,7 +24,7 @@ demo: install
 
 ## test: install, then every check: lint, JS unit tests, Python tests, notebooks, real-browser tests
 test: install browser
-	$(BIN)/ruff check tfm_jupyter tests benchmarks
+	$(BIN)/ruff check --no-cache tfm_jupyter tests benchmarks conftest.py
 	$(BIN)/pytest
 
 ## bench: the benchmarks of benchmarks/ (writes benchmarks/RESULTS.md)

@@ -1,4 +1,4 @@
-"""Test rig for tests/ and notebooks/: one real S3 HTTP endpoint (moto's server) for the whole session, a fresh bucket per test.
+"""Test rig for tests/ and notebooks/: one real S3 endpoint (moto's server) per session, a bucket per test.
 
 The server starts in ``pytest_configure`` so that its address is in the environment before any
 notebook kernel (nbval) or JupyterLab (browser tests) is started: they inherit it like a user's
@@ -7,11 +7,13 @@ kernel inherits ``AWS_ENDPOINT_URL``.  Requests are counted at the server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -58,7 +60,7 @@ class S3Fixture:
     def endpoint_url(self) -> str:
         return self.server.endpoint_url
 
-    def counting(self):
+    def counting(self) -> contextlib.AbstractContextManager[Counter]:
         """``with s3.counting() as counts:`` - requests made inside, by S3 operation."""
         return self.server.counting()
 
@@ -108,7 +110,7 @@ def bucket(s3: S3Fixture) -> str:
 
 
 @pytest.fixture
-def root(bucket: str):
+def root(bucket: str) -> Any:
     """``Path('s3://<fresh bucket>/')``."""
     from tfm_jupyter import Path
 

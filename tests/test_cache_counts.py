@@ -3,8 +3,8 @@
 import threading
 
 import pytest
-from conftest import only
 
+from conftest import only
 from tfm_jupyter import Path, clear_s3_cache, configure_s3_cache, get_s3_cache, get_s3_cache_stats
 
 

@@ -10,8 +10,8 @@ import time
 import traceback
 
 import pytest
-from conftest import TEST_KEY_ID, TEST_SECRET, only
 
+from conftest import TEST_KEY_ID, TEST_SECRET, only
 from tfm_jupyter import Path, configure_s3, errors
 from tfm_jupyter.s3 import client
 

@@ -1,11 +1,11 @@
 """The magics in a real IPython shell against the real S3 endpoint."""
 
 import pytest
-from conftest import only
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 import tfm_jupyter
+from conftest import only
 from tfm_jupyter import Path, commands
 
 MAGICS = ["s3ls", "s3cp", "s3mv", "s3rm", "s3cat", "s3du", "s3find", "s3mkdir", "s3presign", "s3cd", "s3pwd",

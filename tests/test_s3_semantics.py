@@ -3,8 +3,8 @@
 import io
 
 import pytest
-from conftest import only
 
+from conftest import only
 from tfm_jupyter import Path, errors
 
 

@@ -7,9 +7,9 @@ import threading
 import urllib.request
 
 import pytest
-from conftest import only
 from faults import Fault, faults
 
+from conftest import only
 from tfm_jupyter import Path, configure_s3, errors
 
 UNICODE_NAMES = ("naïve café.txt", "résumé #1.csv", "a+b=c.txt", "with space.txt", "📊 chart.bin")
