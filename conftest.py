@@ -117,6 +117,26 @@ def root(bucket: str) -> Any:
     return Path(f"s3://{bucket}/")
 
 
+def run_threads(worker: Any, count: int = 16) -> list[BaseException]:
+    """Run ``worker(n)`` in ``count`` threads at once; returns what they raised."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def guarded(n: int) -> None:
+        try:
+            worker(n)
+        except BaseException as exc:  # reported to the caller
+            failures.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
 def only(counts: Counter, **expected: int) -> bool:
     """True when ``counts`` holds exactly ``expected`` (operations not named must be zero)."""
     return +counts == Counter(expected)

@@ -1,10 +1,8 @@
 """The cache's promises, counted at the server: how many S3 requests each operation costs."""
 
-import threading
-
 import pytest
 
-from conftest import only
+from conftest import only, run_threads
 from tfm_jupyter import Path, clear_s3_cache, configure_s3_cache, get_s3_cache, get_s3_cache_stats
 
 
@@ -173,29 +171,20 @@ def test_stats_count_hits_misses_evictions_and_expired_entries(s3, root, bucket)
 
 def test_sixteen_threads_hammering_the_shared_cache_stay_consistent(s3, root, bucket):
     s3.seed(bucket, {f"shared/{i:03d}.txt": b"0" for i in range(64)})
-    errors: list[BaseException] = []
 
     def worker(n: int) -> None:
-        try:
-            mine = root / "shared" / f"thread-{n}.txt"
-            for round_ in range(15):
-                mine.write_text(f"{n}:{round_}")
-                assert mine.read_text() == f"{n}:{round_}"
-                assert mine.exists()
-                names = {p.name for p in (root / "shared").iterdir()}
-                assert mine.name in names
-                assert (root / "shared" / f"{round_ % 64:03d}.txt").is_file()
-            mine.unlink()
-            assert not mine.exists()
-        except BaseException as exc:
-            errors.append(exc)
+        mine = root / "shared" / f"thread-{n}.txt"
+        for round_ in range(15):
+            mine.write_text(f"{n}:{round_}")
+            assert mine.read_text() == f"{n}:{round_}"
+            assert mine.exists()
+            names = {p.name for p in (root / "shared").iterdir()}
+            assert mine.name in names
+            assert (root / "shared" / f"{round_ % 64:03d}.txt").is_file()
+        mine.unlink()
+        assert not mine.exists()
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_threads(worker) == []
     cached = sorted(p.name for p in (root / "shared").iterdir())
     clear_s3_cache()
     assert cached == sorted(p.name for p in (root / "shared").iterdir()) == [f"{i:03d}.txt" for i in range(64)]

@@ -1,7 +1,5 @@
 """S3Cache on its own: TTL, LRU, byte budget, invalidation, generations and threads (no S3 needed)."""
 
-import threading
-
 import pytest
 
 from tfm_jupyter import S3Cache

@@ -55,17 +55,22 @@ def _parse(magic: Callable[..., Any], line: str) -> Any:
     return magic.parser.parse_args(argv)
 
 
-def _filter_rules(args: Any) -> list[tuple[str, str]]:
-    return [(kind, pattern) for kind, pattern in getattr(args, "rules", None) or []]
-
-
-def _rule_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--exclude`` / ``--include`` share one list so their order is kept (the last match wins)."""
+def _transfer_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The flags %s3cp and %s3mv share; ``--exclude``/``--include`` keep their order in one list."""
+    func = argument("paths", nargs="+", help="SRC... DST")(func)
     for flag in ("--include", "--exclude"):
         func = argument(flag, dest="rules", action="append", metavar="GLOB",
                         type=lambda pattern, kind=flag[2:]: (kind, pattern),
                         help=f"{flag[2:]} files whose path below the source matches GLOB")(func)
-    return func
+    func = argument("--dryrun", action="store_true", help="show what would be done, do nothing")(func)
+    return argument("-r", "--recursive", action="store_true", help="include directories")(func)
+
+
+def _transfer(command: Callable[..., Any], args: Any) -> Any:
+    if len(args.paths) < 2:
+        raise UsageError("needs SRC... DST")
+    return command(args.paths[:-1], args.paths[-1], recursive=args.recursive, dryrun=args.dryrun,
+                   rules=args.rules or [])
 
 
 @magics_class
@@ -87,34 +92,20 @@ class S3Magics(Magics):
                            sort=args.sort)
 
     @magic_arguments()
-    @argument("-r", "--recursive", action="store_true", help="copy directories")
-    @argument("--dryrun", action="store_true", help="show what would be copied")
-    @_rule_arguments
-    @argument("paths", nargs="+", help="SRC... DST")
+    @_transfer_arguments
     @line_magic
     @_one_line_errors
     def s3cp(self, line: str) -> Any:
         """Copy like ``aws s3 cp``: ``%s3cp -r --exclude '*.tmp' ./data s3://bucket/data``."""
-        args = _parse(self.s3cp, line)
-        if len(args.paths) < 2:
-            raise UsageError("%s3cp needs SRC... DST")
-        return commands.cp(args.paths[:-1], args.paths[-1], recursive=args.recursive, dryrun=args.dryrun,
-                           rules=_filter_rules(args))
+        return _transfer(commands.cp, _parse(self.s3cp, line))
 
     @magic_arguments()
-    @argument("-r", "--recursive", action="store_true", help="move directories")
-    @argument("--dryrun", action="store_true", help="show what would be moved")
-    @_rule_arguments
-    @argument("paths", nargs="+", help="SRC... DST")
+    @_transfer_arguments
     @line_magic
     @_one_line_errors
     def s3mv(self, line: str) -> Any:
         """Move like ``aws s3 mv``; sources are deleted only after every file arrived."""
-        args = _parse(self.s3mv, line)
-        if len(args.paths) < 2:
-            raise UsageError("%s3mv needs SRC... DST")
-        return commands.mv(args.paths[:-1], args.paths[-1], recursive=args.recursive, dryrun=args.dryrun,
-                           rules=_filter_rules(args))
+        return _transfer(commands.mv, _parse(self.s3mv, line))
 
     @magic_arguments()
     @argument("-r", "--recursive", action="store_true", help="delete everything below a prefix")
