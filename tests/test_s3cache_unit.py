@@ -132,28 +132,19 @@ def test_invalid_configuration_is_rejected():
 
 def test_sixteen_threads_keep_the_cache_consistent():
     cache = S3Cache(max_entries=50)
-    failures = []
 
     def worker(n):
-        try:
-            for i in range(2000):
-                key = f"{n}/{i % 80}"
-                cache.put("stat", "b", key, (n, i))
-                value = cache.get("stat", "b", key)
-                assert value is None or value[0] == n
-                if i % 7 == 0:
-                    cache.invalidate_prefix("b", f"{n}/")
-                if i % 13 == 0:
-                    cache.update("stat", "b", key, lambda v: v)
-        except BaseException as exc:
-            failures.append(exc)
+        for i in range(2000):
+            key = f"{n}/{i % 80}"
+            cache.put("stat", "b", key, (n, i))
+            value = cache.get("stat", "b", key)
+            assert value is None or value[0] == n
+            if i % 7 == 0:
+                cache.invalidate_prefix("b", f"{n}/")
+            if i % 13 == 0:
+                cache.update("stat", "b", key, lambda v: v)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    assert run_threads(worker) == []
     stats = cache.get_stats()
     assert stats["total_entries"] <= 50
     assert sum(len(keys) for keys in cache._by_location.values()) == stats["total_entries"]
