@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import run_threads
 from tfm_jupyter import S3Cache
 from tfm_jupyter.cache import NOT_FOUND
 
