@@ -13,6 +13,7 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(PIP) install -e '.[test]'
 	$(BIN)/python -c "import tfm_jupyter, moto, jupyterlab, nbval, playwright"
+	test -s tfm_jupyter/static/widget.js
 
 ## browser: Debian's headless chromium for the widget tests (never `playwright install`)
 browser:
@@ -25,6 +26,7 @@ demo: install
 ## test: install, then every check: lint, JS unit tests, Python tests, notebooks, real-browser tests
 test: install browser
 	$(BIN)/ruff check --no-cache tfm_jupyter tests benchmarks conftest.py
+	cd js && npm test
 	$(BIN)/pytest
 
 ## bench: the benchmarks of benchmarks/ (writes benchmarks/RESULTS.md)

@@ -25,12 +25,15 @@ __all__ = [
     "S3Error",
     "S3Path",
     "S3StatResult",
+    "browse",
     "clear_s3_cache",
     "configure_s3",
     "configure_s3_cache",
+    "cwd",
     "get_s3_cache",
     "get_s3_cache_stats",
     "load_ipython_extension",
+    "resolve",
     "unload_ipython_extension",
 ]
 
@@ -40,6 +43,9 @@ _LAZY = {
     "get_s3_cache": ("tfm_jupyter.s3.store", "get_s3_cache"),
     "get_s3_cache_stats": ("tfm_jupyter.s3.store", "get_s3_cache_stats"),
     "clear_s3_cache": ("tfm_jupyter.s3.store", "clear_s3_cache"),
+    "browse": ("tfm_jupyter.browser", "browse"),
+    "cwd": ("tfm_jupyter.commands", "cwd"),
+    "resolve": ("tfm_jupyter.commands", "resolve"),
     "load_ipython_extension": ("tfm_jupyter.magics", "load_ipython_extension"),
     "unload_ipython_extension": ("tfm_jupyter.magics", "unload_ipython_extension"),
 }

@@ -173,15 +173,22 @@ def find(name: Any = ".", *, pattern: str | None = None, newer: str | None = Non
 # -- reading --------------------------------------------------------------------------------------
 
 
+def head_bytes(path: Any, limit: int) -> bytes:
+    """The first ``limit`` bytes of a file: one ranged GET on S3, never the whole object."""
+    if isinstance(path, S3Path):
+        from .s3.store import get_store
+
+        return get_store().read_range(path.bucket, path._object_key("read"), 0, limit - 1)
+    with path.open("rb") as handle:
+        return handle.read(limit)
+
+
 def cat(name: Any, *, nbytes: int | None = None) -> TextResult:
     """The first ``nbytes`` (default 64 KiB) of a text object, decoded as UTF-8 (one ranged GET)."""
-    path = resolve(name)
     limit = nbytes or CAT_DEFAULT_BYTES
     if limit <= 0:
         raise CommandError("-n must be positive")
-    with path.open("rb") as handle:
-        data = handle.read(limit)
-    return TextResult(data.decode("utf-8", errors="replace"))
+    return TextResult(head_bytes(resolve(name), limit).decode("utf-8", errors="replace"))
 
 
 def presign(name: Any, *, expires: int = 3600) -> TextResult:

@@ -15,6 +15,7 @@ __all__ = [
     "AccessDenied",
     "AlreadyExists",
     "BucketNotFound",
+    "Cancelled",
     "CredentialsMissing",
     "DirectoryNotEmpty",
     "EndpointUnreachable",
@@ -134,6 +135,13 @@ class SameFileError(OSError):
 
     def __init__(self, message: str):
         super().__init__(errno.EINVAL, redact(message))
+
+
+class Cancelled(Exception):
+    """A transfer or search was cancelled from another thread (e.g. the browser's Cancel button).
+
+    Like KeyboardInterrupt, cancelling aborts in-flight uploads and leaves no partial files.
+    """
 
 
 class UnsupportedOperation(NotImplementedError):

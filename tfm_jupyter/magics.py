@@ -204,6 +204,20 @@ class S3Magics(Magics):
         return get_s3_cache_stats()
 
 
+    @magic_arguments()
+    @argument("left", nargs="?", default=None, help="left pane (default: %%s3pwd)")
+    @argument("right", nargs="?", default=None, help="right pane (default: the bucket list)")
+    @line_magic
+    @_one_line_errors
+    def tfm(self, line: str) -> Any:
+        """Open the two-pane browser: ``%tfm s3://bucket/ ~/data`` (press ? in it for the keys)."""
+        from .browser import browse
+
+        args = _parse(self.tfm, line)
+        return browse(commands.resolve(args.left) if args.left else None,
+                      commands.resolve(args.right) if args.right else None)
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext tfm_jupyter``: register the magics and S3 path completion."""
     ipython.register_magics(S3Magics)

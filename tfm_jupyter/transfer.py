@@ -237,8 +237,12 @@ class _Reporter:
 # -- execution ---------------------------------------------------------------------------------------
 
 
-def _execute(plan: TransferPlan, progress: Progress) -> dict[str, BaseException]:
-    """Run the plan; returns the sources that failed, with their errors."""
+def _execute(plan: TransferPlan, progress: Progress, cancel: threading.Event | None = None
+             ) -> dict[str, BaseException]:
+    """Run the plan; returns the sources that failed, with their errors.
+
+    Setting ``cancel`` (from any thread) stops it like KeyboardInterrupt does, raising ``Cancelled``.
+    """
     failures: dict[str, BaseException] = dict(plan.refused)
     reporter = _Reporter(progress, plan.total_bytes, len(plan.files), f"copy to {plan.target}")
     try:
@@ -246,9 +250,9 @@ def _execute(plan: TransferPlan, progress: Progress) -> dict[str, BaseException]
         local_jobs = [j for j in plan.files if isinstance(j.source, LocalPath) and isinstance(j.target, LocalPath)]
         s3_jobs = [j for j in plan.files if j not in local_jobs]
         for job in local_jobs:
-            _run_one(job, failures, reporter, functools.partial(_copy_local, job, reporter))
+            _run_one(job, failures, reporter, functools.partial(_copy_local, job, reporter, cancel))
         if s3_jobs:
-            _run_s3_jobs(s3_jobs, failures, reporter)
+            _run_s3_jobs(s3_jobs, failures, reporter, cancel)
     finally:
         reporter.close()
     return failures
@@ -272,7 +276,12 @@ def _make_directories(directories: list[Any]) -> None:
             os.makedirs(directory, exist_ok=True)
 
 
-def _copy_local(job: FileJob, reporter: _Reporter) -> None:
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise errors.Cancelled("transfer cancelled")
+
+
+def _copy_local(job: FileJob, reporter: _Reporter, cancel: threading.Event | None = None) -> None:
     target = os.fspath(job.target)
     os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=f".{os.path.basename(target)}.",
@@ -280,6 +289,7 @@ def _copy_local(job: FileJob, reporter: _Reporter) -> None:
     try:
         with open(job.source, "rb") as src, os.fdopen(fd, "wb") as dst:
             while chunk := src.read(2**20):
+                _check(cancel)
                 dst.write(chunk)
                 reporter.add_bytes(len(chunk))
         shutil.copymode(job.source, temp)
@@ -298,7 +308,15 @@ class _suppress_os_error:
         return exc_type is not None and issubclass(exc_type, OSError)
 
 
-def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter: _Reporter) -> None:
+def _wait(future: Any, cancel: threading.Event | None) -> None:
+    """Block until the transfer is done, but give up promptly when ``cancel`` is set."""
+    while cancel is not None and not future.done():
+        if cancel.wait(0.05):
+            raise errors.Cancelled("transfer cancelled")
+
+
+def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter: _Reporter,
+                 cancel: threading.Event | None = None) -> None:
     from .s3.client import TransferBatch
     from .s3.store import guess_content_type
 
@@ -307,6 +325,7 @@ def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], report
     with TransferBatch() as batch:
         try:
             for job in jobs:
+                _check(cancel)
                 src, dst = job.source, job.target
                 if isinstance(dst, S3Path) and isinstance(src, S3Path):
                     future = batch.copy((src.bucket, src.key), dst.bucket, dst.key, job.size, etag=job.etag,
@@ -322,6 +341,7 @@ def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], report
                                             on_progress=reporter.add_bytes)
                     submitted.append((job, future, "get_object", (src.bucket, src.key)))
             for job, future, operation, location in submitted:
+                _wait(future, cancel)
                 wait = functools.partial(batch.result, future, operation, location)
                 _run_one(job, failures, reporter, wait)
         finally:
@@ -334,7 +354,7 @@ def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], report
 
 
 def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None,
-         select: Selector | None = None) -> Any:
+         select: Selector | None = None, cancel: threading.Event | None = None) -> Any:
     """Copy a file or a directory tree to ``target`` (which becomes the copy) and return it.
 
     Works local->S3, S3->local, S3->S3 (server-side, no bytes through this machine) and
@@ -345,7 +365,7 @@ def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
     Raises :class:`~tfm_jupyter.errors.TransferError` naming the files that failed.
     """
     plan = plan_copy(source, target, overwrite=overwrite, select=select)
-    failures = _execute(plan, progress)
+    failures = _execute(plan, progress, cancel)
     _raise_failures(failures, plan, "copy")
     return plan.target
 
@@ -357,14 +377,14 @@ def copy_into(source: Any, target_dir: Any, **options: Any) -> Any:
 
 
 def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None,
-         select: Selector | None = None) -> Any:
+         select: Selector | None = None, cancel: threading.Event | None = None) -> Any:
     """Move a file or directory tree: copy it, then delete the sources - only if every file arrived."""
     source, target = Path(source), Path(target)
     if (select is None and isinstance(source, LocalPath) and isinstance(target, LocalPath)
             and _rename_local(source, target, overwrite)):
         return target
     plan = plan_copy(source, target, overwrite=overwrite, select=select)
-    failures = _execute(plan, progress)
+    failures = _execute(plan, progress, cancel)
     _raise_failures(failures, plan, "move")
     _delete_sources(plan)
     return plan.target

@@ -219,6 +219,22 @@ class S3Store:
             self.cache.put("body", bucket, key, (info.etag, data), _generation=generation, _nbytes=len(data))
         return data
 
+    def read_range(self, bucket: str, key: str, start: int, end: int) -> bytes:
+        """Bytes ``start..end`` (inclusive) of an object: one ranged GetObject (short if the object is)."""
+        found, cached = self.cache.lookup("body", bucket, key)
+        if found:
+            return cached[1][start:end + 1]
+        try:
+            _, body = self.open_stream(bucket, key, start, end)
+        except errors.S3Error as exc:
+            if "past the end" in str(exc):
+                return b""
+            raise
+        try:
+            return body.read()
+        finally:
+            body.close()
+
     def open_stream(self, bucket: str, key: str, start: int = 0, end: int | None = None,
                     etag: str | None = None) -> tuple[dict[str, Any], client.ResponseStream]:
         """GetObject from byte ``start`` (to ``end`` inclusive), optionally only if the ETag still matches.
@@ -391,6 +407,12 @@ class S3Store:
                 self.cache.discard(operation, bucket, above)
             if above:
                 self.cache.discard("stat", bucket, above[:-1])
+
+    def forget_listing(self, bucket: str, prefix: str) -> None:
+        """Drop what is cached about one directory's contents (a user's "refresh")."""
+        self.cache.invalidate_prefix(bucket, prefix)
+        for ancestor in ancestor_prefixes(prefix[:-1]) if prefix else ():
+            self.cache.discard("list_tree", bucket, ancestor)
 
     def record_tree_change(self, bucket: str, prefix: str) -> None:
         """Anything below ``prefix`` may have changed (bulk deletes, moves): drop it all."""

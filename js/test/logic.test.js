@@ -1,0 +1,88 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+
+import * as L from "../src/logic.js";
+
+const fixture = JSON.parse(readFileSync(new URL("./fixtures/visible_rows.json", import.meta.url), "utf-8"));
+const rows = fixture.rows.map(L.fromWire);
+
+function options(o) {
+  return { sort: o.sort, descending: o.descending, showHidden: o.show_hidden, pattern: o.pattern };
+}
+
+for (const c of fixture.cases) {
+  test(`visible rows ${JSON.stringify(c.options)} match the Python side`, () => {
+    assert.deepEqual(L.visibleRows(rows, options(c.options)).map((r) => r.name), c.expected);
+  });
+}
+
+for (const c of fixture.searches) {
+  test(`search ${c.text} matches the Python side`, () => {
+    assert.equal(L.search(L.visibleRows(rows), c.text), c.focus);
+  });
+}
+
+test("glob translation follows fnmatch", () => {
+  const cases = [["*.csv", "a.CSV", true], ["data-?.txt", "data-1.txt", true], ["data-?.txt", "data-10.txt", false],
+    ["[!a]*", "abc", false], ["[!a]*", "bcd", true], ["a[", "a[", true], ["x.y", "xzy", false], ["report", "my report.pdf", true],
+    ["(a)+", "(a)+", true]];
+  for (const [pattern, name, expected] of cases) assert.equal(L.globToRegExp(pattern).test(name), expected, pattern);
+  assert.equal(L.globToRegExp(""), null);
+});
+
+test("focus moves and clamps", () => {
+  const visible = L.visibleRows(rows);
+  assert.equal(L.moveFocus(visible, "data", 3), "alpha.txt");
+  assert.equal(L.moveFocus(visible, "data", 1000), visible.at(-1).name);
+  assert.equal(L.moveFocus(visible, "data", -5), "data");
+  assert.equal(L.moveFocus(visible, "gone", 1), "Zeta");
+  assert.equal(L.moveFocus([], "x", 1), null);
+});
+
+test("the virtual window renders only what is on screen", () => {
+  assert.deepEqual(L.windowFor(0, 400, 20, 100000, 5), { start: 0, end: 25 });
+  assert.deepEqual(L.windowFor(2000000, 400, 20, 100000, 5), { start: 99995, end: 100000 });
+  assert.deepEqual(L.windowFor(1000, 400, 20, 100000, 0), { start: 50, end: 70 });
+  assert.equal(L.scrollToShow(0, 400, 20, 30), 220);
+  assert.equal(L.scrollToShow(500, 400, 20, 10), 200);
+  assert.equal(L.scrollToShow(100, 400, 20, 10), 100);
+});
+
+test("select all toggles", () => {
+  const visible = L.visibleRows(rows);
+  const all = L.toggleAll(visible, []);
+  assert.equal(all.length, visible.length);
+  assert.deepEqual(L.toggleAll(visible, all), []);
+});
+
+test("formatting sizes, dates, paths and Python literals", () => {
+  assert.equal(L.formatSize(1536), "1.5 KiB");
+  assert.equal(L.formatSize(null), "");
+  assert.match(L.formatDate(1704067200), /^2024-01-0[12] \d\d:\d\d$/);
+  assert.equal(L.joinPath("s3://", "demo"), "s3://demo/");
+  assert.equal(L.joinPath("s3://demo/", "a b.csv"), "s3://demo/a b.csv");
+  assert.equal(L.joinPath("/home/me", "x"), "/home/me/x");
+  assert.equal(L.pythonString("it's a \\ path\n"), "'it\\'s a \\\\ path\\n'");
+  assert.equal(L.pathCode("s3://demo/sales", ["a.csv"]), "from tfm_jupyter import Path\np = Path('s3://demo/sales/a.csv')");
+  assert.match(L.pathCode("s3://demo", ["a", "b"]), /paths = \[\n {4}Path\('s3:\/\/demo\/a'\),\n {4}Path\('s3:\/\/demo\/b'\),\n\]/);
+});
+
+test("status line", () => {
+  const visible = L.visibleRows(rows);
+  assert.equal(L.statusLine(visible, rows, []), "9 items · listed");
+  assert.equal(L.statusLine(visible, rows, ["beta.csv", "archive.tar.gz"], { cached: true }),
+    "9 items · 2 selected (600 B) · from cache");
+  assert.equal(L.statusLine(visible, rows, [], { complete: false }), "9 items · listing…");
+  assert.equal(L.statusLine(visible, rows, [], { error: "Access denied" }), "Access denied");
+});
+
+test("sorting 100,000 rows stays fast", () => {
+  const many = Array.from({ length: 100000 }, (_, i) => L.fromWire([`part-${(i * 7919) % 100000}.log`, 0, i, i]));
+  const started = performance.now();
+  const visible = L.visibleRows(many, { sort: "name" });
+  const elapsed = performance.now() - started;
+  assert.equal(visible.length, 100000);
+  assert.equal(visible[0].name, "part-0.log");
+  assert.ok(elapsed < 2000, `sorting took ${elapsed} ms`);
+});

@@ -1,0 +1,250 @@
+"""The browser's kernel side against the real S3 endpoint: listing, navigation, and every action.
+
+The front end is played by sending the messages it sends (``_on_message``) and answering dialogs
+from a thread, as a user would click; effects are checked at the server.
+"""
+
+import threading
+import time
+
+import pytest
+
+from conftest import only
+from tfm_jupyter import Path
+from tfm_jupyter.browser import browse
+
+
+class User:
+    """Answers the widget's dialogs: each answer is (button, value, apply_all)."""
+
+    def __init__(self, browser, *answers):
+        self.browser, self.answers, self.seen = browser, list(answers), []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self):
+        while not self._stop.is_set():
+            dialog = self.browser.dialog
+            if dialog.get("id") and self.answers:
+                self.seen.append(dialog)
+                button, value, apply_all = self.answers.pop(0)
+                self.browser._answer({"id": dialog["id"], "button": button, "value": value, "apply_all": apply_all})
+                while self.browser.dialog.get("id") == dialog["id"]:
+                    time.sleep(0.005)
+            time.sleep(0.005)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def press(browser, action, pane="left", **extra):
+    browser._on_message(browser, {"action": action, "pane": pane, **extra}, [])
+    browser.wait()
+
+
+def focus(browser, side, name, selection=()):
+    state = dict(getattr(browser, f"{side}_state"), focus=name, selection=list(selection))
+    setattr(browser, f"{side}_state", state)  # what the front end does on arrow keys / space
+
+
+def names(pane):
+    return sorted(r.name for r in pane.rows)
+
+
+@pytest.fixture
+def tree(s3, bucket):
+    s3.seed(bucket, {"src/a.txt": b"A", "src/b.csv": b"1,2", "src/sub/c.txt": b"C", "dst/b.csv": b"old"})
+    return bucket
+
+
+def test_panes_list_s3_and_local_and_the_bucket_list(tmp_path, s3, tree):
+    (tmp_path / "local.txt").write_text("x")
+    b = browse(f"s3://{tree}/src", tmp_path)
+    b.wait()
+    assert names(b.left) == ["a.txt", "b.csv", "sub"] and names(b.right) == ["local.txt"]
+    assert b.left_state["complete"] and b.left_state["cwd"] == f"s3://{tree}/src"
+    assert b.left.focus == "sub"  # directories first
+    press(b, "cd", "right", path="s3://")
+    assert tree in names(b.right)
+    assert repr(b) == f"Browser(left='s3://{tree}/src', right='s3://')"
+
+
+def test_open_parent_and_the_path_bar(s3, tree):
+    b = browse(f"s3://{tree}/src", "s3://")
+    b.wait()
+    press(b, "open")
+    assert b.left_state["cwd"] == f"s3://{tree}/src/sub" and names(b.left) == ["c.txt"]
+    press(b, "parent")
+    assert b.left_state["cwd"] == f"s3://{tree}/src" and b.left.focus == "sub"
+    press(b, "parent")
+    press(b, "parent")
+    assert b.left_state["cwd"] == "s3://" and b.left.focus == tree
+    press(b, "cd", path=f"s3://{tree}/nope")
+    assert b.message["level"] == "error" and "not a folder" in b.message["text"]
+    assert b.left_state["cwd"] == "s3://"
+
+
+def test_reopening_a_folder_is_served_from_the_cache(s3, tree):
+    b = browse(f"s3://{tree}/src", "s3://")
+    b.wait()
+    press(b, "open")
+    with s3.counting() as counts:
+        press(b, "parent")
+        press(b, "open")
+    assert only(counts) and b.left_state["cached"]
+
+
+def test_copy_with_confirmation_and_a_conflict(s3, tree):
+    b = browse(f"s3://{tree}/src", f"s3://{tree}/dst")
+    b.wait()
+    focus(b, "left", "a.txt", selection=["a.txt", "b.csv"])
+    user = User(b, ("Copy", None, False), ("Rename", None, False))
+    press(b, "copy")
+    user.stop()
+    assert [d["kind"] for d in user.seen] == ["confirm", "conflict"]
+    assert "b.csv already exists" in user.seen[1]["title"]
+    assert s3.keys(tree, "dst/") == ["dst/a.txt", "dst/b (1).csv", "dst/b.csv"]
+    assert s3.body(tree, "dst/b.csv") == b"old" and s3.body(tree, "dst/b (1).csv") == b"1,2"
+    assert names(b.right) == ["a.txt", "b (1).csv", "b.csv"]
+    assert "Copied 2 item(s)" in b.message["text"]
+
+
+def test_conflict_overwrite_for_all_and_cancel(s3, tree):
+    s3.seed(tree, {"dst/a.txt": b"old a"})
+    b = browse(f"s3://{tree}/src", f"s3://{tree}/dst")
+    b.wait()
+    focus(b, "left", "a.txt", selection=["a.txt", "b.csv"])
+    user = User(b, ("Copy", None, False), ("Cancel", None, False))
+    press(b, "copy")
+    user.stop()
+    assert s3.body(tree, "dst/a.txt") == b"old a"
+    user = User(b, ("Copy", None, False), ("Overwrite", None, True))
+    press(b, "copy")
+    user.stop()
+    assert len(user.seen) == 2  # "apply to all" answered the second conflict
+    assert (s3.body(tree, "dst/a.txt"), s3.body(tree, "dst/b.csv")) == (b"A", b"1,2")
+
+
+def test_move_to_local_and_delete(tmp_path, s3, tree):
+    b = browse(f"s3://{tree}/src", tmp_path)
+    b.wait()
+    focus(b, "left", "sub")
+    user = User(b, ("Move", None, False))
+    press(b, "move")
+    user.stop()
+    assert (tmp_path / "sub" / "c.txt").read_text() == "C"
+    assert s3.keys(tree, "src/") == ["src/a.txt", "src/b.csv"] and names(b.left) == ["a.txt", "b.csv"]
+    focus(b, "left", "a.txt", selection=["a.txt", "b.csv"])
+    user = User(b, ("Cancel", None, False), ("Delete", None, False))
+    press(b, "delete")
+    assert s3.keys(tree, "src/") == ["src/a.txt", "src/b.csv"]
+    press(b, "delete")
+    user.stop()
+    assert s3.keys(tree, "src/") == [] and names(b.left) == []
+
+
+def test_rename_mkdir_newfile_and_bad_names(s3, tree):
+    b = browse(f"s3://{tree}/src", "s3://")
+    b.wait()
+    focus(b, "left", "a.txt")
+    user = User(b, ("Rename", "renamed.txt", False), ("Create", "made", False), ("Create", "empty.txt", False),
+                ("Create", "bad/name", False), ("Rename", "b.csv", False))
+    press(b, "rename")
+    press(b, "mkdir")
+    press(b, "newfile")
+    press(b, "newfile")
+    assert "not a valid name" in b.message["text"]
+    focus(b, "left", "renamed.txt")
+    press(b, "rename")
+    assert "already exists" in b.message["text"]
+    user.stop()
+    assert s3.keys(tree, "src/") == ["src/b.csv", "src/empty.txt", "src/made/", "src/renamed.txt", "src/sub/c.txt"]
+    assert b.left.focus == "empty.txt" or "empty.txt" in names(b.left)
+
+
+def test_preview_text_image_and_metadata(s3, tree):
+    from tfm_jupyter.demo import _png
+
+    s3.seed(tree, {"p/notes.md": b"# title\n" + b"line\n" * 5000, "p/pic.png": _png(8, 8, (1, 2, 3)),
+                   "p/blob.bin": b"\x00" * 10})
+    b = browse(f"s3://{tree}/p", "s3://")
+    b.wait()
+    with s3.counting() as counts:
+        focus(b, "left", "notes.md")
+        press(b, "open")
+    preview = b.preview
+    assert preview["kind"] == "text" and preview["text"].startswith("# title\nline") and preview["text"].endswith("…")
+    assert preview["meta"]["content type"] == "text/markdown" or preview["meta"]["content type"]
+    assert counts["GetObject"] == 1 and counts["HeadObject"] == 1  # one ranged GET, capped, plus metadata
+    focus(b, "left", "pic.png")
+    press(b, "open")
+    assert b.preview["kind"] == "image" and b.preview["image"].startswith("data:image/png;base64,iVBOR")
+    focus(b, "left", "blob.bin")
+    press(b, "open")
+    assert b.preview["kind"] == "meta" and b.preview["meta"]["size"] == "10 B"
+
+
+def test_cancel_from_the_widget_leaves_nothing_partial(tmp_path, s3, bucket):
+    import os
+
+    (tmp_path / "big.bin").write_bytes(os.urandom(64 * 2**20))
+    b = browse(tmp_path, f"s3://{bucket}/")
+    b.wait()
+    focus(b, "left", "big.bin")
+    user = User(b, ("Copy", None, False))
+    b._on_message(b, {"action": "copy", "pane": "left"}, [])
+    deadline = time.monotonic() + 30
+    while not b.job.get("bytes_done") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    b._on_message(b, {"action": "cancel", "pane": "left"}, [])
+    b.wait()
+    user.stop()
+    assert "cancelled" in b.message["text"]
+    assert s3.keys(bucket) == [] and s3.pending_uploads(bucket) == []
+    assert b.job == {}
+
+
+def test_errors_show_in_the_status_area_and_the_widget_keeps_working(s3, tree):
+    b = browse(f"s3://{tree}/src", "s3://")
+    b.wait()
+    focus(b, "left", "a.txt")
+    press(b, "copy")  # the other pane is the bucket list
+    assert b.message["level"] == "error" and "bucket list" in b.message["text"]
+    press(b, "no-such-action")
+    assert "unknown action" in b.message["text"]
+    press(b, "cd", path="s3://no-such-bucket-tfm/")
+    assert b.message["level"] == "error"
+    press(b, "cd", path=f"s3://{tree}/src/sub")
+    assert names(b.left) == ["c.txt"]
+
+
+def test_selected_and_live_cwd(s3, tree):
+    b = browse(f"s3://{tree}/src", "s3://")
+    b.wait()
+    focus(b, "left", "b.csv", selection=["a.txt", "b.csv"])
+    assert b.selected == [Path(f"s3://{tree}/src/a.txt"), Path(f"s3://{tree}/src/b.csv")]
+    assert b.left.cwd == Path(f"s3://{tree}/src")
+    focus(b, "left", "b.csv")
+    assert b.selected == [Path(f"s3://{tree}/src/b.csv")]
+
+
+def test_stale_front_end_state_is_answered_with_the_truth(s3, tree):
+    b = browse(f"s3://{tree}/src", "s3://")
+    b.wait()
+    old = dict(b.left_state)
+    press(b, "open")
+    b.left_state = dict(old, focus="a.txt")  # a keypress about the folder we already left
+    assert b.left_state["cwd"] == f"s3://{tree}/src/sub" and b.left.focus == "c.txt"
+
+
+def test_a_new_view_gets_every_row_again(s3, bucket):
+    s3.seed(bucket, {f"many/{i:05d}": b"" for i in range(12000)})
+    b = browse(f"s3://{bucket}/many", "s3://")
+    b.wait()
+    sent = []
+    b.send = sent.append  # the comm is the front end's only input: watch what goes over it
+    press(b, "ready")
+    rows = [m for m in sent if m.get("type") == "rows" and m["pane"] == "left"]
+    assert [m["reset"] for m in rows] == [True, False, False] and sum(len(m["rows"]) for m in rows) == 12000

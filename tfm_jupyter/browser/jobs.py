@@ -1,0 +1,270 @@
+"""What the browser's keys do to storage: copy, move, delete, rename, create, preview.
+
+Jobs run one at a time in a background thread and talk to the user through the widget's dialogs;
+transfers go through :mod:`tfm_jupyter.transfer` (progress, cancel, never lose data).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .. import commands, errors, transfer
+from ..path import LocalPath, S3Path
+from ..results import human_size
+from .pane import Row, extension
+
+__all__ = ["JobRunner"]
+
+PREVIEW_BYTES = 64 * 1024
+PREVIEW_LINES = 200
+IMAGE_LIMIT = 2 * 2**20
+TEXT_EXTENSIONS = {"txt", "csv", "tsv", "json", "jsonl", "md", "py", "log", "yaml", "yml", "toml", "ini", "cfg",
+                   "xml", "html", "sql", "sh", "r", "js", "ts", "ipynb", "svg", "conf", ""}
+IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+               "webp": "image/webp", "bmp": "image/bmp"}
+CONFLICT_BUTTONS = ("Overwrite", "Skip", "Rename", "Cancel")
+
+
+class JobRunner:
+    """One background job at a time (a second one is refused with a message, not queued)."""
+
+    def __init__(self, browser: Any):
+        self.browser = browser
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tfm-job")
+        self._cancel: threading.Event | None = None
+        self._busy = threading.Lock()
+
+    def start(self, job: Callable[..., None], *args: Any) -> None:
+        if not self._busy.acquire(blocking=False):
+            self.browser.notify("another operation is still running; wait for it or cancel it", "error")
+            return
+        self._cancel = threading.Event()
+        self.browser.track(self._pool.submit(self._run, job, args))
+
+    def _run(self, job: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            job(*args)
+        except errors.Cancelled:
+            self.browser.notify("cancelled: nothing partial was left behind", "error")
+        except Exception as exc:  # shown in the widget, never a dead widget
+            self.browser.notify(f"{type(exc).__name__}: {exc}", "error")
+        finally:
+            self.browser.job = {}
+            self._busy.release()
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _chosen(self, side: str) -> list[Row]:
+        rows = self.browser.pane(side).chosen()
+        if not rows:
+            raise ValueError("nothing selected")
+        return rows
+
+    def _names(self, rows: list[Row]) -> str:
+        shown = ", ".join(r.name + ("/" if r.is_dir else "") for r in rows[:5])
+        return shown + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+
+    def _refresh(self, *sides: str, focus: str | None = None) -> None:
+        for side in sides:
+            self.browser.navigate(side, self.browser.pane(side).cwd, focus)
+
+    # -- copy and move ----------------------------------------------------------------------------------
+
+    def transfer(self, side: str, move: bool) -> None:
+        browser, other = self.browser, self.browser.other(side)
+        rows = self._chosen(side)
+        source_pane, target_pane = browser.pane(side), browser.pane(other)
+        target_dir = target_pane.cwd
+        if isinstance(target_dir, S3Path) and not target_dir.bucket:
+            raise ValueError("the other pane shows the bucket list: open a bucket there first")
+        if str(target_dir) == str(source_pane.cwd):
+            raise ValueError("both panes show the same folder")
+        verb = "Move" if move else "Copy"
+        answer = browser.ask(f"{verb} {len(rows)} item(s)?", f"{self._names(rows)}\nto {target_dir}",
+                             (verb, "Cancel"))
+        if answer["button"] != verb:
+            return
+        pairs = self._resolve_conflicts(side, rows, target_pane)
+        if not pairs:
+            return
+        plans = [transfer.plan_copy(browser.child(side, row.name), target) for row, target in pairs]
+        progress = _JobProgress(browser, f"{'Moving' if move else 'Copying'} {len(pairs)} item(s) to {target_dir}",
+                                sum(p.total_bytes for p in plans), sum(len(p.files) for p in plans))
+        run = transfer.move if move else transfer.copy
+        started = time.monotonic()
+        for plan in plans:
+            run(plan.source, plan.target, progress=progress.for_item(), cancel=self._cancel)
+            progress.item_done()
+        progress.finish()
+        browser.notify(f"{'Moved' if move else 'Copied'} {len(pairs)} item(s), {human_size(progress.total_bytes)} in "
+                       f"{time.monotonic() - started:.1f} s")
+        self._refresh(other, *((side,) if move else ()), focus=pairs[0][1].name)
+
+    def _resolve_conflicts(self, side: str, rows: list[Row], target_pane: Any) -> list[tuple[Row, Any]]:
+        """Ask Overwrite / Skip / Rename / Cancel for each name that exists in the target."""
+        existing = {r.name for r in target_pane.rows}
+        pairs, remembered = [], None
+        for row in rows:
+            target = self._target(target_pane, row.name)
+            if row.name in existing:
+                choice = remembered
+                if choice is None:
+                    answer = self.browser.ask(f"{row.name} already exists", f"in {target_pane.cwd}",
+                                              CONFLICT_BUTTONS, kind="conflict", allow_all=True)
+                    choice = answer["button"]
+                    if answer["apply_all"]:
+                        remembered = choice
+                if choice == "Cancel" or choice not in CONFLICT_BUTTONS:
+                    return []
+                if choice == "Skip":
+                    continue
+                if choice == "Rename":
+                    target = self._target(target_pane, _free_name(row.name, existing))
+                    existing.add(target.name)
+            pairs.append((row, target))
+        return pairs
+
+    def _target(self, pane: Any, name: str) -> Any:
+        cwd = pane.cwd
+        return cwd._child(name) if isinstance(cwd, S3Path) else cwd / name
+
+    # -- delete, rename, create --------------------------------------------------------------------------
+
+    def delete(self, side: str) -> None:
+        rows = self._chosen(side)
+        answer = self.browser.ask(f"Delete {len(rows)} item(s)?", f"{self._names(rows)}\nin "
+                                  f"{self.browser.pane(side).cwd}\nFolders are deleted with everything in them.",
+                                  ("Delete", "Cancel"))
+        if answer["button"] != "Delete":
+            return
+        paths = [self.browser.child(side, r.name) for r in rows]
+        self.browser.job = {"id": 1, "title": f"Deleting {len(rows)} item(s)", "running": False}
+        report = commands.rm(paths, recursive=True, yes=True)
+        self.browser.notify(f"deleted {len(report)} object(s)")
+        self._refresh(side)
+
+    def rename(self, side: str) -> None:
+        row = self._chosen(side)[0]
+        answer = self.browser.ask("Rename", f"new name for {row.name}", ("Rename", "Cancel"), kind="prompt",
+                                  value=row.name)
+        name = (answer["value"] or "").strip()
+        if answer["button"] != "Rename" or not name or name == row.name:
+            return
+        _check_name(name, self.browser.pane(side))
+        source = self.browser.child(side, row.name)
+        target = self.browser.child(side, name)
+        if isinstance(source, LocalPath):
+            source.rename(target)
+        else:
+            transfer.move(source, target, progress=False, cancel=self._cancel)
+        self.browser.notify(f"renamed {row.name} to {name}")
+        self._refresh(side, focus=name)
+
+    def create(self, side: str, directory: bool) -> None:
+        pane = self.browser.pane(side)
+        if isinstance(pane.cwd, S3Path) and not pane.cwd.bucket:
+            raise ValueError("cannot create files in the bucket list")
+        kind = "folder" if directory else "file"
+        answer = self.browser.ask(f"New {kind}", f"in {pane.cwd}", ("Create", "Cancel"), kind="prompt", value="")
+        name = (answer["value"] or "").strip()
+        if answer["button"] != "Create" or not name:
+            return
+        _check_name(name, pane)
+        path = self.browser.child(side, name)
+        if directory:
+            path.mkdir()
+        else:
+            path.touch(exist_ok=False)
+        self.browser.notify(f"created {kind} {name}")
+        self._refresh(side, focus=name)
+
+    # -- preview ------------------------------------------------------------------------------------------
+
+    def preview(self, side: str, row: Row) -> None:
+        try:
+            self.browser.preview = _preview(self.browser.child(side, row.name), row)
+        except Exception as exc:  # a preview that fails says why, in the preview
+            self.browser.preview = {"name": row.name, "kind": "meta", "meta": {"error": f"{type(exc).__name__}: {exc}"}}
+
+
+def _check_name(name: str, pane: Any) -> None:
+    if "/" in name or name in (".", ".."):
+        raise ValueError(f"{name!r} is not a valid name (no '/', not '.' or '..')")
+    if pane.row(name) is not None:
+        raise FileExistsError(f"{name} already exists in {pane.cwd}")
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    dot = name.rfind(".")
+    stem, suffix = (name[:dot], name[dot:]) if dot > 0 else (name, "")
+    for number in range(1, 10_000):
+        candidate = f"{stem} ({number}){suffix}"
+        if candidate not in taken:
+            return candidate
+    raise FileExistsError(f"no free name for {name}")
+
+
+def _preview(path: Any, row: Row) -> dict[str, Any]:
+    meta: dict[str, Any] = {"size": human_size(row.size), "modified": time.strftime(
+        "%Y-%m-%d %H:%M:%S", time.localtime(row.mtime)) if row.mtime else ""}
+    if isinstance(path, S3Path):
+        info = path.info
+        meta.update({"content type": info.content_type, "storage class": info.storage_class, "etag": info.etag})
+    meta["location"] = str(path)
+    ext = extension(row.name)
+    if ext in IMAGE_TYPES and (row.size or 0) <= IMAGE_LIMIT:
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return {"name": row.name, "kind": "image", "image": f"data:{IMAGE_TYPES[ext]};base64,{data}", "meta": meta}
+    if ext in TEXT_EXTENSIONS or str(meta.get("content type") or "").startswith("text/"):
+        data = commands.head_bytes(path, PREVIEW_BYTES)
+        lines = data.decode("utf-8", errors="replace").splitlines()
+        cut = len(lines) > PREVIEW_LINES or (row.size or 0) > len(data)
+        shown = "\n".join(lines[:PREVIEW_LINES]) + ("\n…" if cut else "")
+        return {"name": row.name, "kind": "text", "text": shown, "meta": meta}
+    return {"name": row.name, "kind": "meta", "meta": meta}
+
+
+class _JobProgress:
+    """Aggregates per-item transfer progress into the widget's ``job`` trait, ~5 updates a second."""
+
+    def __init__(self, browser: Any, title: str, total_bytes: int, total_files: int):
+        self.browser, self.title = browser, title
+        self.total_bytes, self.total_files = total_bytes, total_files
+        self.base_bytes = self.base_files = 0
+        self.item_bytes = self.item_files = 0
+        self.started = self.last = time.monotonic()
+        self.publish(force=True)
+
+    def for_item(self) -> Callable[[int, int, int, int], None]:
+        def report(bytes_done: int, bytes_total: int, files_done: int, files_total: int) -> None:
+            self.item_bytes, self.item_files = bytes_done, files_done
+            self.publish()
+
+        return report
+
+    def item_done(self) -> None:
+        self.base_bytes += self.item_bytes
+        self.base_files += self.item_files
+        self.item_bytes = self.item_files = 0
+
+    def publish(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 0.2:
+            return
+        self.last = now
+        done = self.base_bytes + self.item_bytes
+        self.browser.job = {"id": 1, "title": self.title, "bytes_done": done, "bytes_total": self.total_bytes,
+                            "files_done": self.base_files + self.item_files, "files_total": self.total_files,
+                            "rate": done / max(now - self.started, 1e-3), "running": True}
+
+    def finish(self) -> None:
+        self.publish(force=True)

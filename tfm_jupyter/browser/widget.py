@@ -1,0 +1,280 @@
+"""The two-pane browser widget: traitlets and messages on top of two :class:`PaneState` objects.
+
+The front end owns cursor movement, selection, sorting and filtering (and reports them through
+``left_state``/``right_state``); this side owns everything that touches storage: listing (streamed
+page by page in a background thread), previews, and the file operations, which run as jobs in
+another background thread so the widget and the kernel stay responsive.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import pathlib
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..path import Path, S3Path
+from .jobs import JobRunner
+from .listing import list_rows
+from .pane import PaneState
+
+__all__ = ["Browser"]
+
+log = logging.getLogger("tfm_jupyter.browser")
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+RESEND_CHUNK = 5000
+SIDES = ("left", "right")
+
+
+class Browser(anywidget.AnyWidget):
+    """A keyboard-driven two-pane file manager for local folders and S3 (press ``?`` for the keys).
+
+    ``b.left`` / ``b.right`` are the panes (``.cwd`` is a live ``Path``); ``b.selected`` is the
+    list of ``Path`` chosen in the active pane.
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    left_state = traitlets.Dict().tag(sync=True)
+    right_state = traitlets.Dict().tag(sync=True)
+    active = traitlets.Unicode("left").tag(sync=True)
+    dialog = traitlets.Dict().tag(sync=True)
+    job = traitlets.Dict().tag(sync=True)
+    message = traitlets.Dict().tag(sync=True)
+    preview = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, left: Any = None, right: Any = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        from ..commands import cwd
+
+        self.left = PaneState(cwd=Path(left) if left is not None else cwd())
+        self.right = PaneState(cwd=Path(right) if right is not None else Path("s3://"))
+        self._lock = threading.RLock()
+        self._listers = ThreadPoolExecutor(2, thread_name_prefix="tfm-list")
+        self._pending: set[Future[Any]] = set()
+        self.jobs = JobRunner(self)
+        self._dialog_ids = itertools.count(1)
+        self._answers: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
+        self.observe(self._front_end_changed, names=["left_state", "right_state"])
+        self.on_msg(self._on_message)
+        for side in SIDES:
+            self._push(side)
+            self.navigate(side, self.pane(side).cwd)
+
+    # -- what Python code sees -----------------------------------------------------------------------
+
+    def pane(self, side: str) -> PaneState:
+        if side not in SIDES:
+            raise ValueError(f"pane must be 'left' or 'right', not {side!r}")
+        return self.left if side == "left" else self.right
+
+    def other(self, side: str) -> str:
+        return "right" if side == "left" else "left"
+
+    def child(self, side: str, name: str) -> Any:
+        cwd = self.pane(side).cwd
+        if isinstance(cwd, S3Path):
+            return cwd._child(name)
+        return cwd / name
+
+    @property
+    def selected(self) -> list[Any]:
+        """The chosen paths of the active pane (its selection, or else the focused row)."""
+        return [self.child(self.active, row.name) for row in self.pane(self.active).chosen()]
+
+    def __repr__(self) -> str:
+        return f"Browser(left={str(self.left.cwd)!r}, right={str(self.right.cwd)!r})"
+
+    def track(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+
+    def wait(self, timeout: float = 60) -> None:
+        """Block until background listings and the running job are done (for scripts and tests)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = set(self._pending)
+            if not pending:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the browser is still busy")
+            wait(pending, timeout=remaining)
+
+    # -- state in both directions ------------------------------------------------------------------
+
+    def _push(self, side: str) -> None:
+        with self._lock:
+            setattr(self, f"{side}_state", self.pane(side).to_state())
+
+    def _front_end_changed(self, change: dict[str, Any]) -> None:
+        side = change["name"].split("_")[0]
+        pane = self.pane(side)
+        with self._lock:
+            if change["new"].get("listing") != pane.listing:
+                self._push(side)  # the front end spoke about an older listing: send the truth again
+            else:
+                pane.apply_state(change["new"])
+
+    def notify(self, text: str, level: str = "info") -> None:
+        """Show a line in the widget's status area (errors never kill the widget)."""
+        self.message = {"text": text, "level": level, "seq": next(self._dialog_ids)}
+
+    # -- listing -----------------------------------------------------------------------------------
+
+    def navigate(self, side: str, path: Any, focus: str | None = None) -> None:
+        """Show ``path`` in a pane; rows stream in from a background thread."""
+        pane = self.pane(side)
+        with self._lock:
+            listing = pane.start_listing(Path(path))
+            self._push(side)
+        self.track(self._listers.submit(self._stream, side, listing, focus))
+
+    def _stream(self, side: str, listing: int, focus: str | None) -> None:
+        pane = self.pane(side)
+        try:
+            for rows, cached, done in list_rows(pane.cwd):
+                with self._lock:
+                    pane.cached = cached
+                    if not pane.add_rows(listing, rows, done):
+                        return  # the pane moved on
+                    self.send({"type": "rows", "pane": side, "listing": listing, "rows": [r.wire() for r in rows]})
+                    if done:
+                        self._push(side)
+            if focus is not None and pane.row(focus) is not None:
+                with self._lock:
+                    pane.focus = focus
+                    self._push(side)
+                self.send({"type": "focus", "pane": side, "name": focus})
+        except Exception as exc:  # shown in the pane, never a dead widget
+            log.debug("listing %s failed", pane.cwd, exc_info=True)
+            with self._lock:
+                if pane.listing == listing:
+                    pane.complete = True
+                    self._push(side)
+                    state = dict(getattr(self, f"{side}_state"), error=f"{type(exc).__name__}: {exc}")
+                    setattr(self, f"{side}_state", state)
+            self.notify(f"cannot list {pane.cwd}: {exc}", "error")
+
+    def _resend(self) -> None:
+        """A (new) view asked for everything: send all rows of both panes again."""
+        with self._lock:
+            for side in SIDES:
+                pane = self.pane(side)
+                rows = [r.wire() for r in pane.rows]
+                for start in range(0, max(len(rows), 1), RESEND_CHUNK):
+                    self.send({"type": "rows", "pane": side, "listing": pane.listing, "reset": start == 0,
+                               "rows": rows[start:start + RESEND_CHUNK]})
+                self._push(side)
+
+    def refresh(self, side: str, focus: str | None = None) -> None:
+        """Forget the cached listing and list again (F5)."""
+        cwd = self.pane(side).cwd
+        if isinstance(cwd, S3Path) and cwd.bucket:
+            from ..s3.store import get_store
+
+            get_store().forget_listing(cwd.bucket, cwd.dir_prefix)
+        self.navigate(side, cwd, focus or self.pane(side).focus)
+
+    # -- messages from the front end ----------------------------------------------------------------
+
+    def _on_message(self, widget: Any, content: dict[str, Any], buffers: Any) -> None:
+        action, side = content.get("action"), content.get("pane") or self.active
+        try:
+            handler = self._handlers().get(action)
+            if handler is None:
+                raise ValueError(f"unknown action {action!r}")
+            handler(side, content)
+        except Exception as exc:
+            log.debug("action %s failed", action, exc_info=True)
+            self.notify(f"{action}: {type(exc).__name__}: {exc}", "error")
+
+    def _handlers(self) -> dict[str, Callable[[str, dict[str, Any]], None]]:
+        jobs = self.jobs
+        return {
+            "ready": lambda side, msg: self._resend(),
+            "open": lambda side, msg: self._open(side),
+            "parent": lambda side, msg: self._parent(side),
+            "cd": lambda side, msg: self._cd(side, msg.get("path") or ""),
+            "refresh": lambda side, msg: self.refresh(side),
+            "answer": lambda side, msg: self._answer(msg),
+            "cancel": lambda side, msg: jobs.cancel(),
+            "copy": lambda side, msg: jobs.start(jobs.transfer, side, False),
+            "move": lambda side, msg: jobs.start(jobs.transfer, side, True),
+            "delete": lambda side, msg: jobs.start(jobs.delete, side),
+            "rename": lambda side, msg: jobs.start(jobs.rename, side),
+            "mkdir": lambda side, msg: jobs.start(jobs.create, side, True),
+            "newfile": lambda side, msg: jobs.start(jobs.create, side, False),
+        }
+
+    def _open(self, side: str) -> None:
+        pane = self.pane(side)
+        row = pane.row(pane.focus)
+        if row is None:
+            return
+        if row.is_dir:
+            self.navigate(side, self.child(side, row.name))
+        else:
+            self.track(self._listers.submit(self.jobs.preview, side, row))
+
+    def _parent(self, side: str) -> None:
+        cwd = self.pane(side).cwd
+        if isinstance(cwd, S3Path) and cwd.bucket and not cwd.key:
+            self.navigate(side, Path("s3://"), focus=cwd.bucket)  # from a bucket up to the bucket list
+        elif cwd.parent != cwd:
+            self.navigate(side, cwd.parent, focus=cwd.name)
+
+    def _cd(self, side: str, text: str) -> None:
+        from ..commands import resolve
+
+        target = resolve(text.strip() or ".")
+        if not target.is_dir():
+            raise NotADirectoryError(f"{target} is not a folder")
+        self.navigate(side, target)
+
+    # -- dialogs (asked from job threads, answered by the front end) --------------------------------
+
+    def ask(self, title: str, message: str = "", buttons: tuple[str, ...] = ("OK", "Cancel"), *,
+            kind: str = "confirm", value: str | None = None, allow_all: bool = False) -> dict[str, Any]:
+        """Show a dialog and wait for the answer: ``{'button', 'value', 'apply_all'}``."""
+        dialog_id = next(self._dialog_ids)
+        event = threading.Event()
+        answer: dict[str, Any] = {"button": "Cancel", "value": None, "apply_all": False}
+        self._answers[dialog_id] = (event, answer)
+        self.dialog = {"id": dialog_id, "kind": kind, "title": title, "message": message, "buttons": list(buttons),
+                       "value": value, "allow_all": allow_all}
+        try:
+            while not event.wait(0.5):
+                if self.comm is None:  # the widget was closed: nobody will answer
+                    break
+        finally:
+            self._answers.pop(dialog_id, None)
+            if self.dialog.get("id") == dialog_id:
+                self.dialog = {}
+        return answer
+
+    def _answer(self, message: dict[str, Any]) -> None:
+        pending = self._answers.get(message.get("id"))
+        if pending is None:
+            return
+        event, answer = pending
+        answer.update(button=message.get("button"), value=message.get("value"),
+                      apply_all=bool(message.get("apply_all")))
+        event.set()
+
+    def close(self) -> None:
+        for event, _ in list(self._answers.values()):
+            event.set()
+        self.jobs.cancel()
+        super().close()
+
