@@ -86,3 +86,12 @@ def test_state_round_trip_and_stale_state_is_ignored():
     assert pane.focus == "beta.csv"
     pane.apply_state(dict(state, sort="bogus"))
     assert pane.sort == "size"
+
+
+def test_a_wanted_focus_is_taken_as_soon_as_its_row_arrives():
+    pane = PaneState(cwd="s3://b/")
+    listing = pane.start_listing("s3://b/", focus="zz")
+    pane.add_rows(listing, [Row("aa", False)])
+    assert pane.focus == "aa"
+    pane.add_rows(listing, [Row("zz", False)], done=True)
+    assert pane.focus == "zz"

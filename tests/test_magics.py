@@ -9,7 +9,7 @@ from conftest import only
 from tfm_jupyter import Path, commands
 
 MAGICS = ["s3ls", "s3cp", "s3mv", "s3rm", "s3cat", "s3du", "s3find", "s3mkdir", "s3presign", "s3cd", "s3pwd",
-          "s3cache"]
+          "s3cache", "tfm"]
 
 
 @pytest.fixture

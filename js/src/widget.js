@@ -80,6 +80,9 @@ class PaneView {
     const next = { ...this.state(), ...changes };
     this.browser.model.set(`${this.side}_state`, next);
     this.browser.model.save_changes();
+    // Trait syncs are held back while one is in flight; this message is not, so Python code
+    // (b.selected, b.left.focus) sees what the screen shows as soon as the key is handled.
+    this.browser.model.send({ action: "state", pane: this.side, state: next });
     this.refresh();
   }
 
@@ -252,7 +255,10 @@ class BrowserView {
   }
 
   send(action, side, extra = {}) {
-    this.model.send({ action, pane: side, ...extra });
+    // ipywidgets holds back state updates while one is in flight, but not custom messages: an
+    // action carries the pane state it was pressed in, so it can never act on an older focus.
+    const state = side ? this.panes[side].state() : undefined;
+    this.model.send({ action, pane: side, state, ...extra });
   }
 
   activePane() {
@@ -263,6 +269,7 @@ class BrowserView {
     if (this.model.get("active") !== side) {
       this.model.set("active", side);
       this.model.save_changes();
+      this.model.send({ action: "activate", pane: side });
     }
     this.root.focus();
   }

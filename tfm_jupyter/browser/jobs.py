@@ -75,7 +75,8 @@ class JobRunner:
 
     def _refresh(self, *sides: str, focus: str | None = None) -> None:
         for side in sides:
-            self.browser.navigate(side, self.browser.pane(side).cwd, focus)
+            pane = self.browser.pane(side)
+            self.browser.navigate(side, pane.cwd, focus if focus is not None else pane.focus)
 
     # -- copy and move ----------------------------------------------------------------------------------
 
@@ -148,9 +149,10 @@ class JobRunner:
             return
         paths = [self.browser.child(side, r.name) for r in rows]
         self.browser.job = {"id": 1, "title": f"Deleting {len(rows)} item(s)", "running": False}
+        neighbour = _neighbour(self.browser.pane(side), {r.name for r in rows})
         report = commands.rm(paths, recursive=True, yes=True)
         self.browser.notify(f"deleted {len(report)} object(s)")
-        self._refresh(side)
+        self._refresh(side, focus=neighbour)
 
     def rename(self, side: str) -> None:
         row = self._chosen(side)[0]
@@ -194,6 +196,15 @@ class JobRunner:
             self.browser.preview = _preview(self.browser.child(side, row.name), row)
         except Exception as exc:  # a preview that fails says why, in the preview
             self.browser.preview = {"name": row.name, "kind": "meta", "meta": {"error": f"{type(exc).__name__}: {exc}"}}
+
+
+def _neighbour(pane: Any, removed: set[str]) -> str | None:
+    """The row to focus once ``removed`` are gone: the next one below them, else the one above."""
+    names = [r.name for r in pane.visible()]
+    last = max((i for i, n in enumerate(names) if n in removed), default=-1)
+    after = [n for n in names[last + 1:] if n not in removed]
+    before = [n for n in names[:last] if n not in removed]
+    return after[0] if after else (before[-1] if before else None)
 
 
 def _check_name(name: str, pane: Any) -> None:

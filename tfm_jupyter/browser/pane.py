@@ -102,23 +102,29 @@ class PaneState:
     listing: int = 0  # bumped on every new listing; stale pages are ignored
     complete: bool = False
     cached: bool = False
+    wanted: str | None = None  # the name to focus once it arrives (e.g. the folder we came up from)
 
     # -- rows ------------------------------------------------------------------------------------
 
-    def start_listing(self, cwd: Any) -> int:
-        """Switch to ``cwd``: rows, focus and selection start empty; returns the listing id."""
+    def start_listing(self, cwd: Any, focus: str | None = None) -> int:
+        """Switch to ``cwd``: rows and selection start empty, ``focus`` is taken as soon as that name
+        arrives (else the first row); returns the listing id."""
         self.cwd, self.rows, self.focus, self.selection = cwd, [], None, set()
         self.listing += 1
         self.complete = self.cached = False
+        self.wanted = focus
         return self.listing
 
     def add_rows(self, listing: int, rows: Iterable[Row], done: bool = False) -> bool:
         """Append a page of rows to ``listing``; False (ignored) if the pane moved on meanwhile."""
         if listing != self.listing:
             return False
+        rows = list(rows)
         self.rows.extend(rows)
         self.complete = done
-        if self.focus is None and self.rows:
+        if self.wanted is not None and any(r.name == self.wanted for r in rows):
+            self.focus, self.wanted = self.wanted, None
+        elif self.focus is None and self.rows:
             visible = self.visible()
             self.focus = visible[0].name if visible else None
         return True

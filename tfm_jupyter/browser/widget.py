@@ -136,11 +136,11 @@ class Browser(anywidget.AnyWidget):
         """Show ``path`` in a pane; rows stream in from a background thread."""
         pane = self.pane(side)
         with self._lock:
-            listing = pane.start_listing(Path(path))
+            listing = pane.start_listing(Path(path), focus)
             self._push(side)
-        self.track(self._listers.submit(self._stream, side, listing, focus))
+        self.track(self._listers.submit(self._stream, side, listing))
 
-    def _stream(self, side: str, listing: int, focus: str | None) -> None:
+    def _stream(self, side: str, listing: int) -> None:
         pane = self.pane(side)
         try:
             for rows, cached, done in list_rows(pane.cwd):
@@ -151,11 +151,7 @@ class Browser(anywidget.AnyWidget):
                     self.send({"type": "rows", "pane": side, "listing": listing, "rows": [r.wire() for r in rows]})
                     if done:
                         self._push(side)
-            if focus is not None and pane.row(focus) is not None:
-                with self._lock:
-                    pane.focus = focus
-                    self._push(side)
-                self.send({"type": "focus", "pane": side, "name": focus})
+                        self.send({"type": "focus", "pane": side, "name": pane.focus})  # scroll it into view
         except Exception as exc:  # shown in the pane, never a dead widget
             log.debug("listing %s failed", pane.cwd, exc_info=True)
             with self._lock:
@@ -178,7 +174,7 @@ class Browser(anywidget.AnyWidget):
                 self._push(side)
 
     def refresh(self, side: str, focus: str | None = None) -> None:
-        """Forget the cached listing and list again (F5)."""
+        """Forget the cached listing and list again (F5), keeping the focus where it was."""
         cwd = self.pane(side).cwd
         if isinstance(cwd, S3Path) and cwd.bucket:
             from ..s3.store import get_store
@@ -190,6 +186,9 @@ class Browser(anywidget.AnyWidget):
 
     def _on_message(self, widget: Any, content: dict[str, Any], buffers: Any) -> None:
         action, side = content.get("action"), content.get("pane") or self.active
+        if side in SIDES and isinstance(content.get("state"), dict):
+            with self._lock:  # the state the key was pressed in (it may overtake the trait sync)
+                self.pane(side).apply_state(content["state"])
         try:
             handler = self._handlers().get(action)
             if handler is None:
@@ -203,6 +202,8 @@ class Browser(anywidget.AnyWidget):
         jobs = self.jobs
         return {
             "ready": lambda side, msg: self._resend(),
+            "state": lambda side, msg: None,  # applied above, before any action
+            "activate": lambda side, msg: setattr(self, "active", side),
             "open": lambda side, msg: self._open(side),
             "parent": lambda side, msg: self._parent(side),
             "cd": lambda side, msg: self._cd(side, msg.get("path") or ""),
