@@ -168,7 +168,6 @@ def test_renders_and_is_driven_by_the_keyboard_without_moving_cells(page, lab, d
     expect(names(page, "left")).to_have_text(["data/", XSS, "notes.txt", "readme.md", "report.csv"])
     expect(names(page, "right")).to_have_text(["report.csv"])
     expect(pane(page, "left").locator(".tfm-path")).to_have_value(f"s3://{demo_tree}/left")
-    shot(root, "browser.png")
     root.focus()
     cell = active_cell(page)
     expect(focused(page, "left")).to_have_text("data/")
@@ -337,3 +336,17 @@ def test_tfm_magic_in_notebook_7(page, lab, demo_tree):
     page.keyboard.press("ArrowDown")
     expect(focused(page, "left")).to_have_text(XSS)
     assert active_cell(page) == cell
+
+
+def test_the_demo_bucket_screenshot(page, lab):
+    """The README's picture: the demo data, one folder previewed."""
+    root = open_notebook(page, lab, lab.notebook(
+        "demo.ipynb", "%load_ext tfm_jupyter", "%tfm s3://demo/sales/2024/north s3://demo/"))
+    expect(names(page, "right")).to_contain_text(["awkward/", "logs/", "sales/"])
+    root.focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    expect(page.locator(".tfm-preview-text")).to_contain_text("date,region,product,units,unit_price")
+    expect(pane(page, "left").locator(".tfm-status")).to_contain_text("30 items · 2 selected")
+    shot(root, "browser.png")
