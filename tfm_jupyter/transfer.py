@@ -122,8 +122,10 @@ def _plan_tree(plan: TransferPlan) -> None:
     source, target = plan.source, plan.target
     for directory, dirnames, files, marker in _walk_files(source):
         rel = _relative_parts(source, directory)
-        target_dir = _join(target, rel, plan)
-        if target_dir is None:
+        target_dir = _join(target, rel)
+        if target_dir is None:  # e.g. a '..' component on the way down to a local folder
+            for name, _, _ in files:
+                _refuse(plan, directory / name)
             continue
         keep_dirs = plan.select is None  # a filtered copy creates directories only as files need them
         needs_marker = isinstance(source, LocalPath) and not files and not dirnames
@@ -138,9 +140,17 @@ def _plan_tree(plan: TransferPlan) -> None:
         for name, size, etag in files:
             if plan.select is not None and not plan.select("/".join((*rel, name))):
                 continue
-            target_file = _join(target_dir, (name,), plan, source_of=directory / name)
-            if target_file is not None:
+            target_file = _join(target_dir, (name,))
+            if target_file is None:
+                _refuse(plan, directory / name)
+            else:
                 plan.files.append(FileJob(directory / name, target_file, size, etag))
+
+
+def _refuse(plan: TransferPlan, source: Any) -> None:
+    plan.refused[str(source)] = errors.S3Error(
+        "its key has a component that cannot be a local file name ('..', '.', empty, or with a NUL): "
+        "writing it would leave the target folder, so it was not downloaded", str(source), "copy")
 
 
 def _walk_files(source: Any) -> Iterator[tuple[Any, list[str], list[tuple[str, int, str | None]], Any]]:
@@ -164,16 +174,12 @@ def _relative_parts(root: Any, directory: Any) -> tuple[str, ...]:
     return directory.relative_to(root).parts
 
 
-def _join(base: Any, parts: tuple[str, ...], plan: TransferPlan, source_of: Any = None) -> Any:
-    """``base / parts``, refusing names that cannot be (or must not be) local file names."""
+def _join(base: Any, parts: tuple[str, ...]) -> Any:
+    """``base / parts``, or None where a part cannot (or must not) be a local file name."""
     if isinstance(base, S3Path):
         return base._from_parsed(base.bucket, (*base._parts, *parts)) if parts else base
     for part in parts:
         if part in ("", ".", "..") or "\0" in part or os.sep in part or (os.altsep and os.altsep in part):
-            where = str(source_of if source_of is not None else base)
-            plan.refused[where] = errors.S3Error(
-                f"key component {part!r} cannot be a local file name (it would leave the target folder "
-                "or is empty); the object was not downloaded", where, "copy")
             return None
     return base.joinpath(*parts) if parts else base
 

@@ -179,6 +179,7 @@ def _create_client(settings: S3Settings) -> Any:
     except BotoCoreError as exc:
         raise _translate(exc, "configure", None) from None
     _remember_credentials(session)
+    _redact_library_logs()
     events = client.meta.events
     events.register("before-parameter-build.s3", _note_target)
     events.register("request-created.s3", _note_start)
@@ -195,6 +196,31 @@ def _remember_credentials(session: Any) -> None:
         frozen = credentials.get_frozen_credentials()
         for secret in (frozen.access_key, frozen.secret_key, frozen.token):
             errors.register_secret(secret)
+
+
+class _RedactingFilter(logging.Filter):
+    """Removes credentials and signatures from records of boto3/botocore/s3transfer/urllib3 loggers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = errors.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_REDACTING_FILTER = _RedactingFilter()
+_LIBRARY_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3")
+
+
+def _redact_library_logs() -> None:
+    # A filter on a logger only sees records logged on that very logger, so it goes on each of them
+    # (botocore logs signed headers and canonical requests at DEBUG level).
+    for name in list(logging.Logger.manager.loggerDict):
+        if name.split(".")[0] in _LIBRARY_LOGGERS:
+            logger = logging.getLogger(name)
+            if _REDACTING_FILTER not in logger.filters:
+                logger.addFilter(_REDACTING_FILTER)
 
 
 # -- metering and logging (botocore event handlers) -------------------------------------------
@@ -360,6 +386,7 @@ class TransferBatch:
                 config = TransferConfig(multipart_threshold=threshold, multipart_chunksize=chunk,
                                         max_concurrency=self._concurrency, preferred_transfer_client="classic")
                 self._managers[kind] = create_transfer_manager(get_client(), config)
+                _redact_library_logs()  # s3transfer's loggers exist only now
             return self._managers[kind]
 
     def upload(self, filename: str, bucket: str, key: str, size: int, *, content_type: str | None = None,

@@ -208,16 +208,28 @@ class S3Store:
         if found:
             return cached[1]
         generation = self.cache.generation(bucket)
-        response, body = self.open_stream(bucket, key)
-        try:
-            data = body.read()
-        finally:
-            body.close()
+        response, data = self._read_whole(bucket, key)
         info = info_from_response(response)
         self.cache.put("stat", bucket, key, self._merge_known(bucket, key, info), _generation=generation)
         if len(data) <= BODY_CACHE_LIMIT:
             self.cache.put("body", bucket, key, (info.etag, data), _generation=generation, _nbytes=len(data))
         return data
+
+    def _read_whole(self, bucket: str, key: str, attempts: int = 3) -> tuple[dict[str, Any], bytes]:
+        """GetObject and its body; a body cut short is fetched again (same ETag only), never returned."""
+        etag = None
+        for attempt in range(attempts):
+            response, body = self.open_stream(bucket, key, etag=etag)
+            try:
+                return response, body.read()
+            except errors.ServiceError:
+                if attempt == attempts - 1:
+                    raise
+                etag = response.get("ETag")
+                log.debug("GetObject s3://%s/%s was cut short; reading it again", bucket, key)
+            finally:
+                body.close()
+        raise AssertionError("unreachable")
 
     def read_range(self, bucket: str, key: str, start: int, end: int) -> bytes:
         """Bytes ``start..end`` (inclusive) of an object: one ranged GetObject (short if the object is)."""
