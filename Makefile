@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test install browser lint bench
+.PHONY: demo test install browser bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,10 @@ test: install browser
 	cd js && npm test
 	$(BIN)/pytest
 
-## bench: the benchmarks of benchmarks/ (writes benchmarks/RESULTS.md)
-bench: install
-	$(PIP) install -e '.[bench]'
-	$(BIN)/python -m benchmarks.run
+## bench: the benchmarks of benchmarks/ (writes benchmarks/RESULTS.md). The peers go into their own
+## environments (.venv-bench; the AWS CLI, which pins botocore, into .venv-awscli), never into .venv.
+bench: browser
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip --disable-pip-version-check -q install -e '.[bench]'
+	test -x .venv-awscli/bin/aws || ($(PYTHON) -m venv .venv-awscli && .venv-awscli/bin/python -m pip -q install awscli)
+	.venv-bench/bin/python -m benchmarks.run $(BENCH_ARGS)

@@ -7,82 +7,21 @@ moto server the assertions read.  Screenshots of the main states go to ``test-re
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
+import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path as FsPath
 
-import nbformat
 import pytest
+
+from lab import CHROMIUM_ARGS, Lab, open_notebook
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REPO = FsPath(__file__).resolve().parent.parent
 SHOTS = REPO / ("docs" if os.environ.get("TFM_UPDATE_SCREENSHOTS") else "test-results/screenshots")
 XSS = "<img src=x onerror=alert(1)>.txt"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Lab:
-    """A JupyterLab server for the tests (Notebook 7 is served by the same server)."""
-
-    def __init__(self, workdir: FsPath):
-        self.root = workdir / "notebooks"
-        self.root.mkdir()
-        settings = workdir / "settings" / "@jupyterlab" / "apputils-extension"
-        settings.mkdir(parents=True)
-        (settings / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-        self.port, self.token = _free_port(), secrets.token_hex(12)
-        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(workdir / "settings"),
-                   JUPYTER_RUNTIME_DIR=str(workdir / "runtime"))
-        self.log = open(workdir / "lab.log", "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={self.port}",
-             "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={self.root}", "--expose-app-in-browser",
-             "--JupyterNotebookApp.expose_app_in_browser=True"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("JupyterLab did not start: see " + str(workdir / "lab.log")) from None
-                time.sleep(0.2)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-    def notebook(self, name: str, *cells: str) -> str:
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(notebook, self.root / name)
-        return name
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +34,8 @@ def lab(tmp_path_factory):
 @pytest.fixture(scope="module")
 def chromium():
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update"])
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                             args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -114,15 +51,9 @@ def page(chromium):
     context.close()
 
 
-def open_notebook(page, lab, name, ui="lab"):
-    """Open a notebook, run all its cells, and return the widget's root element."""
-    path = "lab/tree" if ui == "lab" else "notebooks"
-    reset = "reset&" if ui == "lab" else ""  # no tabs restored from an earlier test's workspace
-    page.goto(f"{lab.url}/{path}/{name}?{reset}token={lab.token}")
-    page.wait_for_function(
-        "() => { const w = window.jupyterapp?.shell?.currentWidget;"
-        " return w?.sessionContext?.session?.kernel?.connectionStatus === 'connected'; }", timeout=90_000)
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+def open_browser_notebook(page, lab, name, ui="lab"):
+    """Open a notebook, run it, wait until both panes are listed; returns the widget's root."""
+    open_notebook(page, lab, name, ui)
     root = page.locator(".tfm-browser")
     expect(root).to_be_visible(timeout=60_000)
     for side in ("left", "right"):  # both listings arrived, as a user would wait to see them
@@ -164,7 +95,7 @@ def browser_cell(bucket):
 
 
 def test_renders_and_is_driven_by_the_keyboard_without_moving_cells(page, lab, demo_tree):
-    root = open_notebook(page, lab, lab.notebook("keys.ipynb", browser_cell(demo_tree), "x = 1", "y = 2"))
+    root = open_browser_notebook(page, lab, lab.notebook("keys.ipynb", browser_cell(demo_tree), "x = 1", "y = 2"))
     expect(names(page, "left")).to_have_text(["data/", XSS, "notes.txt", "readme.md", "report.csv"])
     expect(names(page, "right")).to_have_text(["report.csv"])
     expect(pane(page, "left").locator(".tfm-path")).to_have_value(f"s3://{demo_tree}/left")
@@ -215,7 +146,7 @@ def test_renders_and_is_driven_by_the_keyboard_without_moving_cells(page, lab, d
 
 def test_filter_search_sort_and_hidden(page, lab, demo_tree, s3):
     s3.seed(demo_tree, {"left/.hidden.csv": b"h"})
-    root = open_notebook(page, lab, lab.notebook("filter.ipynb", browser_cell(demo_tree)))
+    root = open_browser_notebook(page, lab, lab.notebook("filter.ipynb", browser_cell(demo_tree)))
     root.focus()
     page.keyboard.press("/")
     page.keyboard.type("*.csv")
@@ -238,7 +169,7 @@ def test_filter_search_sort_and_hidden(page, lab, demo_tree, s3):
 
 
 def test_copy_conflict_rename_delete_mkdir_newfile(page, lab, demo_tree, s3):
-    root = open_notebook(page, lab, lab.notebook("ops.ipynb", browser_cell(demo_tree)))
+    root = open_browser_notebook(page, lab, lab.notebook("ops.ipynb", browser_cell(demo_tree)))
     root.focus()
     page.keyboard.press("End")  # report.csv, which also exists on the right
     page.keyboard.press("ArrowUp")  # readme.md
@@ -283,7 +214,7 @@ def test_copy_conflict_rename_delete_mkdir_newfile(page, lab, demo_tree, s3):
 
 
 def test_move_with_progress_and_refresh(page, lab, demo_tree, s3):
-    root = open_notebook(page, lab, lab.notebook("move.ipynb", browser_cell(demo_tree)))
+    root = open_browser_notebook(page, lab, lab.notebook("move.ipynb", browser_cell(demo_tree)))
     root.focus()
     page.keyboard.press("Space")  # select data/
     page.keyboard.press("m")
@@ -298,7 +229,7 @@ def test_move_with_progress_and_refresh(page, lab, demo_tree, s3):
 
 
 def test_keys_are_text_preview_and_path_code(page, lab, demo_tree):
-    root = open_notebook(page, lab, lab.notebook("xss.ipynb", browser_cell(demo_tree)))
+    root = open_browser_notebook(page, lab, lab.notebook("xss.ipynb", browser_cell(demo_tree)))
     expect(names(page, "left").nth(1)).to_have_text(XSS)
     assert pane(page, "left").locator(".tfm-row img").count() == 0
     root.focus()
@@ -316,7 +247,7 @@ def test_keys_are_text_preview_and_path_code(page, lab, demo_tree):
 
 
 def test_errors_appear_in_the_widget(page, lab, demo_tree):
-    root = open_notebook(page, lab, lab.notebook("errors.ipynb", browser_cell(demo_tree)))
+    root = open_browser_notebook(page, lab, lab.notebook("errors.ipynb", browser_cell(demo_tree)))
     path = pane(page, "left").locator(".tfm-path")
     path.fill(f"s3://{demo_tree}/does-not-exist")
     path.press("Enter")
@@ -329,7 +260,7 @@ def test_errors_appear_in_the_widget(page, lab, demo_tree):
 def test_tfm_magic_in_notebook_7(page, lab, demo_tree):
     name = lab.notebook("nb7.ipynb", "%load_ext tfm_jupyter", f"%tfm s3://{demo_tree}/left s3://{demo_tree}/right",
                         "z = 3")
-    root = open_notebook(page, lab, name, ui="notebook")
+    root = open_browser_notebook(page, lab, name, ui="notebook")
     expect(names(page, "left")).to_have_text(["data/", XSS, "notes.txt", "readme.md", "report.csv"])
     root.focus()
     cell = active_cell(page)
@@ -340,7 +271,7 @@ def test_tfm_magic_in_notebook_7(page, lab, demo_tree):
 
 def test_the_demo_bucket_screenshot(page, lab):
     """The README's picture: the demo data, one folder previewed."""
-    root = open_notebook(page, lab, lab.notebook(
+    root = open_browser_notebook(page, lab, lab.notebook(
         "demo.ipynb", "%load_ext tfm_jupyter", "%tfm s3://demo/sales/2024/north s3://demo/"))
     expect(names(page, "right")).to_contain_text(["awkward/", "logs/", "sales/"])
     root.focus()
@@ -350,3 +281,15 @@ def test_the_demo_bucket_screenshot(page, lab):
     expect(page.locator(".tfm-preview-text")).to_contain_text("date,region,product,units,unit_price")
     expect(pane(page, "left").locator(".tfm-status")).to_contain_text("30 items · 2 selected")
     shot(root, "browser.png")
+
+
+def test_a_big_local_folder_arrives_whole_while_the_view_renders(page, lab, tmp_path):
+    """Pages stream while the view starts; the re-sent rows replace, never add to, what arrived."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for index in range(12_000):
+        (folder / f"f{index:05d}").touch()
+    open_notebook(page, lab, lab.notebook("big.ipynb", f"import tfm_jupyter\ntfm_jupyter.browse({str(folder)!r})"))
+    expect(pane(page, "left").locator(".tfm-status")).to_contain_text("12,000 items · listed", timeout=60_000)
+    expect(pane(page, "left").locator(".tfm-row").first).to_have_text(re.compile("^f00000"))
+    assert pane(page, "left").locator(".tfm-row").count() < 100  # a virtual list: only what is on screen

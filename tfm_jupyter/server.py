@@ -76,7 +76,8 @@ class LocalS3Server:
         self._lock = threading.Lock()
         self._server: Any = None
         self._thread: threading.Thread | None = None
-        self.middleware: list[Callable[[WSGIApp], WSGIApp]] = []
+        self.middleware: list[Callable[[WSGIApp], WSGIApp]] = []  # inside the counter: sees S3 requests
+        self.outer: list[Callable[[WSGIApp], WSGIApp]] = []  # outside it: for control routes, not counted
 
     @property
     def endpoint_url(self) -> str:
@@ -94,9 +95,10 @@ class LocalS3Server:
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass
 
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self.host, self.port, self._counting(app), threaded=True,
-                                   request_handler=QuietHandler)
+        app = self._counting(DomainDispatcherApplication(create_backend_app))
+        for wrap in self.outer:
+            app = wrap(app)
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-s3", daemon=True)
         self._thread.start()

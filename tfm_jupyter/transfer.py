@@ -72,7 +72,7 @@ def plan_copy(source: Any, target: Any, *, overwrite: bool = True, select: Selec
     """
     source, target = Path(source), Path(target)
     plan = TransferPlan(source, target, select=select)
-    if _is_s3_tree(source) or source.is_dir():
+    if source.is_dir():
         _check_not_inside(source, target)
         if target.is_file():
             raise errors.NotADirectory("Not a directory: cannot copy a directory onto a file", str(target), "copy")
@@ -90,13 +90,6 @@ def plan_copy(source: Any, target: Any, *, overwrite: bool = True, select: Selec
     if not overwrite:
         _refuse_existing(plan)
     return plan
-
-
-def _is_s3_tree(source: Any) -> bool:
-    """For S3, the flat listing a directory copy needs anyway also tells whether it is one."""
-    if not isinstance(source, S3Path) or not source.bucket:
-        return False
-    return _s3_store().tree(source.bucket, source.dir_prefix)[source.dir_prefix].exists
 
 
 def _check_not_inside(source: Any, target: Any) -> None:

@@ -88,7 +88,8 @@ class PaneView {
 
   receive(message) {
     if (message.listing < this.listing) return;
-    if (message.listing > this.listing) {
+    if (message.listing > this.listing || message.reset) {
+      // a new listing, or the kernel re-sending everything for a (new) view: start over
       this.listing = message.listing;
       this.rows = [];
     }
