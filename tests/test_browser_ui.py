@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path as FsPath
 
 import pytest
-
 from lab import CHROMIUM_ARGS, Lab, open_notebook
 
 playwright_api = pytest.importorskip("playwright.sync_api")
