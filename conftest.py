@@ -93,13 +93,14 @@ def s3() -> S3Fixture:
 def _fresh_library_state() -> Iterator[None]:
     """Each test starts with the default configuration and an empty cache."""
     from tfm_jupyter.s3 import client
-    from tfm_jupyter.s3.store import get_s3_cache
+    from tfm_jupyter.s3.store import configure_s3_cache, get_s3_cache
 
     client.reset_s3_configuration()
     cache = get_s3_cache()
-    cache.configure(ttl=60, max_entries=1000, max_bytes=64 * 2**20)
+    configure_s3_cache(ttl=60, max_entries=1000, max_bytes=64 * 2**20, persist=False)
     cache.clear()
     yield
+    configure_s3_cache(persist=False)
     client.reset_s3_configuration()
 
 

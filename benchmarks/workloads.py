@@ -7,6 +7,7 @@ implementations did the same thing before comparing how fast and with how many r
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import shutil
 import subprocess
@@ -216,18 +217,23 @@ def seed_w7(server: Any, bucket: str) -> None:
     server.put_objects(bucket, {f"w7/src/{i:04d}.dat": os.urandom(1024) for i in range(W7_KEYS)})
 
 
-def w7_tfm(ctx: Context) -> Any:
-    ctx.path("w7/src").copy(ctx.path("w7/dst"), progress=False)
-    return ctx.data.count(ctx.bucket, "w7/dst/")
+def _tree_copy_tfm(source: str, target: str, ctx: Context) -> Any:
+    ctx.path(source).copy(ctx.path(target), progress=False)
+    return ctx.data.count(ctx.bucket, target + "/")
 
 
-def w7_boto3(ctx: Context) -> Any:
+def _tree_copy_boto3(source: str, target: str, ctx: Context) -> Any:
     client = ctx.state.client
-    keys = [item["Key"] for page in _paginate(ctx, Prefix="w7/src/") for item in page.get("Contents", ())]
+    keys = [item["Key"] for page in _paginate(ctx, Prefix=source + "/") for item in page.get("Contents", ())]
     with ThreadPoolExecutor(10) as pool:  # a careful script copies in parallel, as the CLI does
-        list(pool.map(lambda k: client.copy_object(Bucket=ctx.bucket, Key="w7/dst/" + k[7:],
+        list(pool.map(lambda k: client.copy_object(Bucket=ctx.bucket, Key=target + k[len(source):],
                                                    CopySource={"Bucket": ctx.bucket, "Key": k}), keys))
-    return ctx.data.count(ctx.bucket, "w7/dst/")
+    return ctx.data.count(ctx.bucket, target + "/")
+
+
+def _tree_copy_awscli(source: str, target: str, ctx: Context) -> Any:
+    _aws(ctx, "cp", "--recursive", f"s3://{ctx.bucket}/{source}", f"s3://{ctx.bucket}/{target}")
+    return ctx.data.count(ctx.bucket, target + "/")
 
 
 def w7_cloudpathlib(ctx: Context) -> Any:
@@ -238,11 +244,6 @@ def w7_cloudpathlib(ctx: Context) -> Any:
 def w7_upath(ctx: Context) -> Any:
     source = ctx.path("w7/src")
     source.fs.copy(source.path + "/", ctx.path("w7/dst").path + "/", recursive=True)
-    return ctx.data.count(ctx.bucket, "w7/dst/")
-
-
-def w7_awscli(ctx: Context) -> Any:
-    _aws(ctx, "cp", "--recursive", f"s3://{ctx.bucket}/w7/src", f"s3://{ctx.bucket}/w7/dst")
     return ctx.data.count(ctx.bucket, "w7/dst/")
 
 
@@ -314,23 +315,10 @@ def seed_t3(server: Any, bucket: str) -> None:
     server.put_objects(bucket, {f"t3/src/d{i % 10}/{i:04d}.bin": os.urandom(4096) for i in range(TRANSFER_FILES)})
 
 
-def t3_tfm(ctx: Context) -> Any:
-    ctx.path("t3/src").copy(ctx.path("t3/dst"), progress=False)
-    return ctx.data.count(ctx.bucket, "t3/dst/")
-
-
-def t3_boto3(ctx: Context) -> Any:
-    client = ctx.state.client
-    keys = [item["Key"] for page in _paginate(ctx, Prefix="t3/src/") for item in page.get("Contents", ())]
-    with ThreadPoolExecutor(10) as pool:
-        list(pool.map(lambda k: client.copy_object(Bucket=ctx.bucket, Key="t3/dst/" + k[7:],
-                                                   CopySource={"Bucket": ctx.bucket, "Key": k}), keys))
-    return ctx.data.count(ctx.bucket, "t3/dst/")
-
-
-def t3_awscli(ctx: Context) -> Any:
-    _aws(ctx, "cp", "--recursive", f"s3://{ctx.bucket}/t3/src", f"s3://{ctx.bucket}/t3/dst")
-    return ctx.data.count(ctx.bucket, "t3/dst/")
+def _tree_copies(source: str, target: str) -> dict[str, Callable[[Context], Any]]:
+    return {"boto3": functools.partial(_tree_copy_boto3, source, target),
+            "tfm_jupyter": functools.partial(_tree_copy_tfm, source, target),
+            "aws s3 cp": functools.partial(_tree_copy_awscli, source, target)}
 
 
 WORKLOADS = [
@@ -347,12 +335,12 @@ WORKLOADS = [
              {"boto3": w6_boto3, "tfm_jupyter": w6_tfm, "cloudpathlib": w6_cloudpathlib,
               "universal-pathlib": w6_upath, "aws s3 cp": w6_awscli}, clean=("w6/",), reset=reset_w6),
     Workload("7", f"S3 -> S3 copy of a {W7_KEYS}-object folder", seed_w7,
-             {"boto3": w7_boto3, "tfm_jupyter": w7_tfm, "cloudpathlib": w7_cloudpathlib,
-              "universal-pathlib": w7_upath, "aws s3 cp": w7_awscli}, clean=("w7/dst/",)),
+             {**_tree_copies("w7/src", "w7/dst"), "cloudpathlib": w7_cloudpathlib, "universal-pathlib": w7_upath},
+             clean=("w7/dst/",)),
     Workload("8", f"file-browser session: {W8_FOLDERS} folders of {W8_ENTRIES} entries, name/size/mtime/dir each",
              seed_w8, {"boto3": w8_boto3, **_generic(w8_paths)}),
     Workload("T2", f"{TRANSFER_FILES:,}-file directory upload, local -> S3", _no_seed,
              {"boto3": t2_boto3, "tfm_jupyter": t2_tfm, "aws s3 cp": t2_awscli}, clean=("t2/",), setup=setup_t2),
     Workload("T3", f"{TRANSFER_FILES:,}-file directory copy, S3 -> S3", seed_t3,
-             {"boto3": t3_boto3, "tfm_jupyter": t3_tfm, "aws s3 cp": t3_awscli}, clean=("t3/dst/",)),
+             _tree_copies("t3/src", "t3/dst"), clean=("t3/dst/",)),
 ]

@@ -292,3 +292,26 @@ def test_a_big_local_folder_arrives_whole_while_the_view_renders(page, lab, tmp_
     expect(pane(page, "left").locator(".tfm-status")).to_contain_text("12,000 items · listed", timeout=60_000)
     expect(pane(page, "left").locator(".tfm-row").first).to_have_text(re.compile("^f00000"))
     assert pane(page, "left").locator(".tfm-row").count() < 100  # a virtual list: only what is on screen
+
+
+def test_find_by_name_and_by_content_then_reveal(page, lab, demo_tree, s3):
+    s3.seed(demo_tree, {"left/data/deep/needle.csv": b"x,y\nfind me,1\n"})
+    root = open_browser_notebook(page, lab, lab.notebook("find.ipynb", browser_cell(demo_tree)))
+    root.focus()
+    page.keyboard.press("Shift+F")
+    page.keyboard.type("*.csv")
+    page.keyboard.press("Enter")
+    results = page.locator(".tfm-results")
+    expect(results.locator(".tfm-results-title")).to_have_text("4 files named *.csv")
+    expect(results.locator(".tfm-result")).to_have_text(["data/deep/needle.csv", "data/one.csv", "data/two.csv",
+                                                         "report.csv"])
+    shot(root, "browser-find.png")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+G")
+    page.keyboard.type("FIND ME")
+    page.keyboard.press("Enter")
+    expect(results.locator(".tfm-result")).to_have_text(["data/deep/needle.csv"])
+    page.keyboard.press("Enter")  # reveal: open its folder with the file focused
+    expect(pane(page, "left").locator(".tfm-path")).to_have_value(f"s3://{demo_tree}/left/data/deep")
+    expect(focused(page, "left")).to_have_text("needle.csv")
+    expect(page.locator(".tfm-meter")).to_contain_text("since opened:")

@@ -76,12 +76,15 @@ def test_s3_to_s3_copies_are_server_side_in_the_same_and_other_buckets(s3, root,
     assert s3.body(other, "elsewhere/007.dat") == s3.body(bucket, "src/007.dat")
 
 
-def test_a_single_file_copy_in_s3_costs_probe_probe_copy(s3, root, bucket):
-    s3.seed(bucket, {"a.txt": b"a"})
+def test_a_single_file_copy_in_s3_costs_one_copy_object_when_the_folder_is_listed(s3, root, bucket):
+    s3.seed(bucket, {"a.txt": b"a", "far/x": b""})
     list(root.iterdir())
     with s3.counting() as counts:
         (root / "a.txt").copy(root / "b.txt")
-    assert only(counts, CopyObject=1, ListObjectsV2=1)  # the target's probe; the source was listed
+    assert only(counts, CopyObject=1)  # both checks answered by the cached listing
+    with s3.counting() as cold:
+        (root / "far" / "x").copy(root / "elsewhere" / "y")
+    assert only(cold, CopyObject=1, ListObjectsV2=2)  # a probe of the source, one of the target
 
 
 def test_local_to_local_copy_and_move(tmp_path):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +55,10 @@ def _freeze(params: dict[str, Any]) -> frozenset:
     return frozenset((name, _hashable(value)) for name, value in params.items())
 
 
+def _params_text(params: frozenset) -> str:
+    return repr(sorted(params, key=repr))
+
+
 def _hashable(value: Any) -> Hashable:
     if isinstance(value, dict):
         return _freeze(value)
@@ -74,6 +78,7 @@ class S3Cache:
     _clock: Callable[[], float] = staticmethod(time.monotonic)  # tests replace it per instance
 
     def __init__(self, default_ttl: float = 60, max_entries: int = 1000, max_bytes: int = 64 * 2**20):
+        self._disk: Any = None  # optional second level, see attach_disk()
         if default_ttl < 0 or max_entries < 1 or max_bytes < 0:
             raise ValueError("ttl must be >= 0, max_entries >= 1 and max_bytes >= 0")
         self.default_ttl = default_ttl
@@ -86,6 +91,10 @@ class S3Cache:
         self._bytes = 0
         self._lock = threading.RLock()
         self.hits = self.misses = self.evictions = 0
+        self.saved: Counter[str] = Counter()  # requests that cached answers replaced, by cache operation
+        self._disk_operations: frozenset[str] = frozenset()
+        self._encode: Callable[[Any], str] = repr
+        self._decode: Callable[[str], Any] = repr
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -97,15 +106,20 @@ class S3Cache:
     def lookup(self, operation: str, bucket: str, key: str = "", **params: Any) -> tuple[bool, Any]:
         """``(True, value)`` for a fresh entry, ``(False, None)`` otherwise; counts hits and misses."""
         found, value = self._fresh((operation, bucket, key, _freeze(params)))
-        self.record(hit=found)
+        self.record(hit=found, operation=operation)
         log.debug("cache %s %s s3://%s/%s", "hit" if found else "miss", operation, bucket, key)
         return found, value
 
-    def record(self, *, hit: bool) -> None:
-        """Count an answer the caller derived from cached data (hit) or had to fetch (miss)."""
+    def record(self, *, hit: bool, operation: str | None = None, requests: int = 1) -> None:
+        """Count an answer the caller derived from cached data (hit) or had to fetch (miss).
+
+        A hit saved ``requests`` requests of kind ``operation`` (a listing of N keys saves ceil(N/1000)).
+        """
         with self._lock:
             if hit:
                 self.hits += 1
+                if operation is not None:
+                    self.saved[operation] += requests
             else:
                 self.misses += 1
 
@@ -117,13 +131,54 @@ class S3Cache:
         with self._lock:
             entry = self._entries.get(cache_key)
             if entry is None:
-                return False, None
+                return self._from_disk(cache_key)
             if entry.expires_at <= self._clock():
                 self._remove(cache_key)
-                return False, None
+                return self._from_disk(cache_key)  # another process may have listed it since
             if touch:
                 self._entries.move_to_end(cache_key)
             return True, entry.value
+
+    # -- the optional disk level -------------------------------------------------------------------
+
+    def attach_disk(self, disk: Any, operations: frozenset[str], encode: Callable[[Any], str],
+                    decode: Callable[[str], Any]) -> None:
+        """Keep ``operations`` also in ``disk`` (a :class:`~tfm_jupyter.persist.DiskCache`), or detach with None."""
+        with self._lock:
+            if self._disk is not None and self._disk is not disk:
+                self._disk.close()
+            self._disk, self._disk_operations = disk, operations
+            self._encode, self._decode = encode, decode
+
+    def _disk_for(self, operation: str) -> Any:
+        disk = self._disk
+        return disk if disk is not None and operation in self._disk_operations and not disk.broken else None
+
+    def _from_disk(self, cache_key: CacheKey) -> tuple[bool, Any]:
+        disk = self._disk_for(cache_key[0])
+        if disk is None or self.default_ttl <= 0:
+            return False, None
+        row = disk.get(cache_key[0], cache_key[1], cache_key[2], _params_text(cache_key[3]))
+        if row is None:
+            return False, None
+        try:
+            value = self._decode(row[0])
+        except (ValueError, KeyError, TypeError):  # written by another version: ignore it
+            return False, None
+        self._entries[cache_key] = _Entry(value, self._clock() + min(row[1], self.default_ttl), 0)
+        self._by_location.setdefault((cache_key[1], cache_key[2]), set()).add(cache_key)
+        self._evict()
+        return True, value
+
+    def _to_disk(self, cache_key: CacheKey, value: Any, ttl: float) -> None:
+        disk = self._disk_for(cache_key[0])
+        if disk is not None:
+            disk.put(cache_key[0], cache_key[1], cache_key[2], _params_text(cache_key[3]), self._encode(value), ttl)
+
+    def _drop_from_disk(self, cache_key: CacheKey) -> None:
+        disk = self._disk_for(cache_key[0])
+        if disk is not None:
+            disk.delete(cache_key[0], cache_key[1], cache_key[2], _params_text(cache_key[3]))
 
     def get_or_load(
         self,
@@ -180,6 +235,7 @@ class S3Cache:
             self._entries[cache_key] = _Entry(data, self._clock() + ttl, _nbytes)
             self._by_location.setdefault((bucket, key), set()).add(cache_key)
             self._bytes += _nbytes
+            self._to_disk(cache_key, data, ttl)
             self._evict()
 
     def update(self, operation: str, bucket: str, key: str, change: Callable[[Any], Any], **params: Any) -> bool:
@@ -196,8 +252,11 @@ class S3Cache:
             new = change(value)
             if new is None:
                 self._remove(cache_key)
+                self._drop_from_disk(cache_key)
             else:
-                self._entries[cache_key].value = new
+                entry = self._entries[cache_key]
+                entry.value = new
+                self._to_disk(cache_key, new, entry.expires_at - self._clock())
             return True
 
     def upsert(self, operation: str, bucket: str, key: str, change: Callable[[Any], Any], **params: Any) -> None:
@@ -239,6 +298,7 @@ class S3Cache:
             self._bump(bucket)
             if cache_key in self._entries:
                 self._remove(cache_key)
+            self._drop_from_disk(cache_key)
 
     def invalidate_key(self, bucket: str, key: str) -> None:
         """Drop every entry for exactly this key (all operations and parameters)."""
@@ -246,6 +306,8 @@ class S3Cache:
             self._bump(bucket)
             for cache_key in list(self._by_location.get((bucket, key), ())):
                 self._remove(cache_key)
+            if self._disk is not None:
+                self._disk.delete_key(bucket, key)
 
     def invalidate_prefix(self, bucket: str, prefix: str) -> None:
         """Drop every entry whose key starts with ``prefix``."""
@@ -254,6 +316,8 @@ class S3Cache:
             for location in [loc for loc in self._by_location if loc[0] == bucket and loc[1].startswith(prefix)]:
                 for cache_key in list(self._by_location.get(location, ())):
                     self._remove(cache_key)
+            if self._disk is not None:
+                self._disk.delete_prefix(bucket, prefix)
 
     def invalidate_bucket(self, bucket: str) -> None:
         """Drop everything cached for ``bucket``."""
@@ -266,6 +330,8 @@ class S3Cache:
             self._entries.clear()
             self._by_location.clear()
             self._bytes = 0
+            if self._disk is not None:
+                self._disk.clear()
 
     def sweep(self) -> int:
         """Remove expired entries now; returns how many were removed."""
@@ -308,6 +374,7 @@ class S3Cache:
                 "hits": self.hits,
                 "misses": self.misses,
                 "evictions": self.evictions,
+                "saved": sum(self.saved.values()),
                 "cached_body_bytes": self._bytes,
                 "max_bytes": self.max_bytes,
             }

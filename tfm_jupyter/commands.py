@@ -15,11 +15,11 @@ from typing import Any
 
 from . import errors
 from .path import LocalPath, Path, S3Path
-from .results import DiskUsage, Entry, ListingResult, TextResult, TransferReport
+from .results import DiskUsage, Entry, GrepResult, ListingResult, TextResult, TransferReport
 from .uri import is_s3_uri
 
-__all__ = ["RM_CONFIRM_OVER", "cat", "cd", "cp", "cwd", "du", "find", "ls", "mkdir", "mv", "presign", "pwd",
-           "resolve", "rm"]
+__all__ = ["RM_CONFIRM_OVER", "CellMeter", "TextResult", "cat", "cd", "cp", "cwd", "du", "find", "grep", "ls", "mkdir",
+           "mv", "presign", "pwd", "resolve", "rm"]
 
 RM_CONFIRM_OVER = 5  # deleting more objects than this needs --yes
 CAT_DEFAULT_BYTES = 64 * 1024
@@ -150,24 +150,34 @@ def parse_when(text: str) -> float:
         raise CommandError(f"invalid date {text!r} (examples: 2024-01-31, 2024-01-31T12:00, 7d, 12h)") from None
 
 
-def find(name: Any = ".", *, pattern: str | None = None, newer: str | None = None,
-         larger: str | None = None) -> ListingResult:
-    """Files below a path matching a name glob, newer than a date and larger than a size."""
+def find(name: Any = ".", *, pattern: str | None = None, newer: str | None = None, larger: str | None = None,
+         contains: str | None = None, regex: bool = False, ignore_case: bool = False,
+         limit: int | None = None) -> ListingResult:
+    """Files below a path by name glob, age, size and content (one flat listing, then only the GETs
+    content search needs)."""
+    from . import search
+
     root = resolve(name)
-    since = parse_when(newer) if newer else None
-    minimum = parse_size(larger) if larger else None
-    entries = []
-    for path in root.rglob(pattern or "*"):
-        if not path.is_file():
-            continue
-        entry = _entry(path, path.relative_to(root).as_posix())
-        if since is not None and (entry.mtime or 0) <= since:
-            continue
-        if minimum is not None and (entry.size or 0) <= minimum:
-            continue
-        entries.append(entry)
+    when = parse_when(newer) if newer else None
+    size = parse_size(larger) if larger else None
+    found = search.find(root, pattern, contains, regex=regex, ignore_case=ignore_case, larger=size, newer=when,
+                        limit=limit)
+    entries = [_entry(path, path.relative_to(root).as_posix()) for path in found]
     entries.sort(key=_SORTS["name"])
     return ListingResult(root, entries, long=True)
+
+
+def grep(pattern: str, name: Any = ".", *, glob: str | None = None, ignore_case: bool = False,
+         fixed: bool = False, limit: int | None = 1000) -> GrepResult:
+    """Matching lines of the text files below a path, like ``grep -rn`` (at most ``limit``)."""
+    from . import search
+
+    root = resolve(name)
+    matches = list(search.grep(pattern, root, name=glob, ignore_case=ignore_case, fixed=fixed,
+                               limit=None if limit is None else limit + 1))
+    matches.sort(key=lambda m: (str(m.path), m.line_number))
+    truncated = limit is not None and len(matches) > limit
+    return GrepResult(root, matches[:limit] if truncated else matches, truncated)
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -344,3 +354,26 @@ def _delete(paths: list[Any]) -> None:
             path.unlink()
     if failures:
         raise errors.TransferError(f"{len(failures)} objects could not be deleted", failures)
+
+
+# -- the request meter ------------------------------------------------------------------------------
+
+
+class CellMeter:
+    """Prints, after each notebook cell, the S3 requests it made and those the cache saved."""
+
+    def __init__(self, show: Callable[[str], None] = print):
+        self._show = show
+        self._start: Any = None
+
+    def before(self, *_: Any) -> None:
+        from .s3.store import meter_reading
+
+        self._start = meter_reading()
+
+    def after(self, *_: Any) -> None:
+        from .s3.store import meter_reading
+
+        if self._start is not None:
+            self._show((meter_reading() - self._start).summary())
+            self._start = None

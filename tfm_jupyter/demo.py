@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
                 pass
             return 0
         command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={args.notebooks}", *args.lab_args]
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in command:
+            command.append("--allow-root")  # containers often run as root; JupyterLab refuses that otherwise
         try:
             return subprocess.call(command, env=env)
         except KeyboardInterrupt:

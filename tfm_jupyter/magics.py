@@ -143,13 +143,33 @@ class S3Magics(Magics):
     @argument("--name", default=None, help="glob on the file name, e.g. '*.csv'")
     @argument("--newer", default=None, help="modified after DATE (2024-01-31, 7d, 12h)")
     @argument("--larger", default=None, help="bigger than SIZE (10k, 1.5M, 2G)")
+    @argument("--contains", default=None, help="some line contains TEXT (text files up to 10 MiB)")
+    @argument("--regex", action="store_true", help="--contains is a regular expression")
+    @argument("-i", "--ignore-case", action="store_true")
     @argument("path", nargs="?", default=".")
     @line_magic
     @_one_line_errors
     def s3find(self, line: str) -> Any:
-        """Find files below a path by name, age and size (one flat listing)."""
+        """Find files below a path by name, age, size and content (one flat listing, then GETs only
+        for the content search)."""
         args = _parse(self.s3find, line)
-        return commands.find(args.path, pattern=args.name, newer=args.newer, larger=args.larger)
+        return commands.find(args.path, pattern=args.name, newer=args.newer, larger=args.larger,
+                             contains=args.contains, regex=args.regex, ignore_case=args.ignore_case)
+
+    @magic_arguments()
+    @argument("-i", "--ignore-case", action="store_true")
+    @argument("-F", "--fixed-strings", action="store_true", help="PATTERN is plain text, not a regex")
+    @argument("--name", default=None, help="only files whose name matches this glob")
+    @argument("--limit", type=int, default=1000, help="at most this many lines (default 1000)")
+    @argument("pattern")
+    @argument("path", nargs="?", default=".")
+    @line_magic
+    @_one_line_errors
+    def s3grep(self, line: str) -> Any:
+        """Matching lines with file and line number, like ``grep -rn PATTERN PATH``."""
+        args = _parse(self.s3grep, line)
+        return commands.grep(args.pattern, args.path, glob=args.name, ignore_case=args.ignore_case,
+                             fixed=args.fixed_strings, limit=args.limit)
 
     @magic_arguments()
     @argument("-p", "--parents", action="store_true", help="create parents, no error if it exists")
@@ -205,6 +225,21 @@ class S3Magics(Magics):
 
 
     @magic_arguments()
+    @argument("state", nargs="?", choices=("on", "off"), default=None)
+    @line_magic
+    @_one_line_errors
+    def s3meter(self, line: str) -> Any:
+        """``%s3meter on``: after each cell, print its S3 requests and those the cache saved."""
+        args = _parse(self.s3meter, line)
+        if args.state == "on":
+            _meter_on(self.shell)
+        elif args.state == "off":
+            _meter_off(self.shell)
+        from .s3.store import meter_reading
+
+        return commands.TextResult("this kernel so far: " + meter_reading().summary())
+
+    @magic_arguments()
     @argument("left", nargs="?", default=None, help="left pane (default: %%s3pwd)")
     @argument("right", nargs="?", default=None, help="right pane (default: the bucket list)")
     @line_magic
@@ -216,6 +251,23 @@ class S3Magics(Magics):
         args = _parse(self.tfm, line)
         return browse(commands.resolve(args.left) if args.left else None,
                       commands.resolve(args.right) if args.right else None)
+
+
+_meters: dict[int, commands.CellMeter] = {}
+
+
+def _meter_on(shell: Any) -> None:
+    if id(shell) not in _meters:
+        meter = _meters[id(shell)] = commands.CellMeter()
+        shell.events.register("pre_run_cell", meter.before)
+        shell.events.register("post_run_cell", meter.after)
+
+
+def _meter_off(shell: Any) -> None:
+    meter = _meters.pop(id(shell), None)
+    if meter is not None:
+        shell.events.unregister("pre_run_cell", meter.before)
+        shell.events.unregister("post_run_cell", meter.after)
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -233,3 +285,4 @@ def unload_ipython_extension(ipython: Any) -> None:
     ipython.magics_manager.registry.pop(S3Magics.__name__, None)
     if complete_s3 in ipython.Completer.custom_matchers:
         ipython.Completer.custom_matchers.remove(complete_s3)
+    _meter_off(ipython)

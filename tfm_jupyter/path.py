@@ -413,7 +413,7 @@ class S3Path(_TransferMethods, PureS3Path, Path):
         from .s3.io import SINGLE_PUT_LIMIT
 
         if len(view) > SINGLE_PUT_LIMIT:
-            _store().upload(self._bucket, key, io.BytesIO(view))
+            _store().upload(self._bucket, key, io.BytesIO(view), size=len(view))
         else:
             _store().write(self._bucket, key, view.tobytes())
         return len(view)

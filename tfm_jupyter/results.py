@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DiskUsage", "Entry", "ListingResult", "TextResult", "TransferReport", "human_size"]
+__all__ = ["DiskUsage", "Entry", "GrepResult", "ListingResult", "TextResult", "TransferReport", "human_size"]
 
 
 def human_size(size: float | None) -> str:
@@ -157,3 +157,42 @@ class TransferReport:
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(repr(self))}</pre>"
+
+
+@dataclass
+class GrepResult(Sequence[Any]):
+    """What ``%s3grep`` returns: matching lines (``.path``, ``.line_number``, ``.line``), like ``grep -rn``."""
+
+    root: Any
+    matches: list[Any]
+    truncated: bool = False
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.matches)
+
+    def __len__(self) -> int:
+        return len(self.matches)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.matches[index]
+
+    def __repr__(self) -> str:
+        lines = [f"{m.path}:{m.line_number}:{m.line}" for m in self.matches]
+        if self.truncated:
+            lines.append("... more matches not shown (raise --limit)")
+        return "\n".join(lines) if lines else f"(no matches below {self.root})"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td style='text-align:left'>{html.escape(str(m.path))}</td><td>{m.line_number}</td>"
+                       f"<td style='text-align:left'><code>{html.escape(m.line)}</code></td></tr>"
+                       for m in self.matches)
+        caption = html.escape(f"{len(self.matches)} matching lines below {self.root}")
+        return (f"<table class='tfm-grep'><caption style='text-align:left'>{caption}</caption>"
+                f"<thead><tr><th>file</th><th>line</th><th>text</th></tr></thead><tbody>{rows}</tbody></table>")
+
+    def to_pandas(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({"path": [str(m.path) for m in self.matches],
+                             "line_number": [m.line_number for m in self.matches],
+                             "line": [m.line for m in self.matches]})

@@ -277,7 +277,7 @@ def _make_directories(directories: list[Any]) -> None:
 
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
-        raise errors.Cancelled("transfer cancelled")
+        raise errors.Cancelled("transfer cancelled: nothing partial was left behind")
 
 
 def _copy_local(job: FileJob, reporter: _Reporter, cancel: threading.Event | None = None) -> None:
@@ -311,7 +311,7 @@ def _wait(future: Any, cancel: threading.Event | None) -> None:
     """Block until the transfer is done, but give up promptly when ``cancel`` is set."""
     while cancel is not None and not future.done():
         if cancel.wait(0.05):
-            raise errors.Cancelled("transfer cancelled")
+            raise errors.Cancelled("transfer cancelled: nothing partial was left behind")
 
 
 def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter: _Reporter,
@@ -321,7 +321,7 @@ def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], report
 
     store = _s3_store()
     submitted: list[tuple[FileJob, Any, str, tuple[str, str]]] = []
-    with TransferBatch() as batch:
+    with TransferBatch(largest=max(job.size for job in jobs)) as batch:
         try:
             for job in jobs:
                 _check(cancel)

@@ -106,8 +106,9 @@ export function scrollToShow(scrollTop, viewportHeight, rowHeight, index) {
 
 /** Space toggles; select all selects every visible row, or clears when all were selected. */
 export function toggleAll(visible, selection) {
+  const chosen = new Set(selection);
   const names = visible.map((r) => r.name);
-  const all = names.length > 0 && names.every((n) => selection.includes(n));
+  const all = names.length > 0 && names.every((n) => chosen.has(n));
   return all ? [] : names;
 }
 
@@ -151,10 +152,12 @@ export function pathCode(cwd, names) {
 /** One status line: items, selection count and size, and whether the listing came from the cache. */
 export function statusLine(visible, rows, selection, { complete = true, cached = false, error = "" } = {}) {
   if (error) return error;
-  const chosen = rows.filter((r) => selection.includes(r.name));
+  const selected = new Set(selection);
+  const chosen = selection.length ? rows.filter((r) => selected.has(r.name)) : [];
   const bytes = chosen.reduce((sum, r) => sum + (r.isDir ? 0 : r.size ?? 0), 0);
   const parts = [`${visible.length.toLocaleString("en-US")} items`];
-  if (chosen.length) parts.push(`${chosen.length} selected (${formatSize(bytes)})`);
+  if (chosen.length) parts.push(`${chosen.length.toLocaleString("en-US")} selected (${formatSize(bytes)})`);
   parts.push(complete ? (cached ? "from cache" : "listed") : "listing…");
   return parts.join(" · ");
 }
+

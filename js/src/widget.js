@@ -14,8 +14,10 @@ const HELP = [
   ["a", "select all / none"], ["c / m", "copy / move selection to the other pane"], ["k", "delete"],
   ["r", "rename"], ["n / e", "new folder / new empty file"], ["/", "filter by glob"], ["f", "search as you type"],
   ["s / o", "sort by name, ext, size, date / reverse"], [".", "show hidden files"],
-  ["y", "copy Path(...) code of the selection"], ["F5, Ctrl-R", "refresh"], ["Esc", "close / clear"], ["?", "this help"],
+  ["y", "copy Path(...) code of the selection"], ["F / G", "find files below by name / by content"],
+  ["F5, Ctrl-R", "refresh"], ["Esc", "close / clear"], ["?", "this help"],
 ];
+const RESULT_CAP_NOTE = "more… (only the first 10,000 are listed: narrow the search)";
 
 function h(tag, className, text) {
   const node = document.createElement(tag);
@@ -29,7 +31,9 @@ class PaneView {
     this.browser = browser;
     this.side = side;
     this.rows = [];
+    this.rowsVersion = 0;
     this.visible = [];
+    this.visibleKey = "";
     this.listing = -1;
     this.el = h("div", "tfm-pane");
     this.el.dataset.side = side;
@@ -92,8 +96,10 @@ class PaneView {
       // a new listing, or the kernel re-sending everything for a (new) view: start over
       this.listing = message.listing;
       this.rows = [];
+      this.rowsVersion++;
     }
     for (const item of message.rows) this.rows.push(L.fromWire(item));
+    this.rowsVersion++;
     this.refresh();
   }
 
@@ -102,10 +108,17 @@ class PaneView {
     if (state.listing !== undefined && state.listing > this.listing) {
       this.listing = state.listing;
       this.rows = [];
+      this.rowsVersion++;
     }
-    this.visible = L.visibleRows(this.rows, {
-      sort: state.sort, descending: state.descending, showHidden: state.show_hidden, pattern: state.pattern,
-    });
+    // Sorting 100,000 rows takes a while: only when the rows or the ordering change, not per key.
+    const key = JSON.stringify([this.listing, this.rowsVersion, state.sort, state.descending, state.show_hidden,
+      state.pattern]);
+    if (key !== this.visibleKey) {
+      this.visibleKey = key;
+      this.visible = L.visibleRows(this.rows, {
+        sort: state.sort, descending: state.descending, showHidden: state.show_hidden, pattern: state.pattern,
+      });
+    }
     if (document.activeElement !== this.path) this.path.value = state.cwd ?? "";
     const arrow = state.descending ? " ▼" : " ▲";
     for (const cell of this.header.children) {
@@ -222,11 +235,16 @@ class BrowserView {
     this.input = h("input", "tfm-input");
     this.inputBar.append(this.inputLabel, this.input);
     this.job = h("div", "tfm-job");
+    this.results = new ResultsView(this);
+    this.footer = h("div", "tfm-footer");
     this.message = h("div", "tfm-message");
+    this.meter = h("div", "tfm-meter");
+    this.footer.append(this.message, this.meter);
     this.preview = h("div", "tfm-preview");
     this.help = h("div", "tfm-help");
     this.dialog = h("div", "tfm-dialog-backdrop");
-    this.root.append(this.panesEl, this.inputBar, this.job, this.message, this.preview, this.help, this.dialog);
+    this.root.append(this.panesEl, this.inputBar, this.job, this.footer, this.results.el, this.preview, this.help,
+      this.dialog);
     el.append(this.root);
     this.buildHelp();
     this.root.addEventListener("keydown", (event) => this.keydown(event));
@@ -241,6 +259,7 @@ class BrowserView {
       ["change:job", () => this.renderJob()],
       ["change:message", () => this.renderMessage()],
       ["change:preview", () => this.renderPreview()],
+      ["change:meter", () => this.renderMeter()],
     ];
     for (const [name, handler] of this.listeners) model.on(name, handler);
     PANES.forEach((side) => this.panes[side].refresh());
@@ -248,6 +267,7 @@ class BrowserView {
     this.renderJob();
     this.renderMessage();
     this.renderPreview();
+    this.renderMeter();
     this.send("ready", null);
   }
 
@@ -278,11 +298,13 @@ class BrowserView {
   custom(message) {
     if (message.type === "rows") this.panes[message.pane]?.receive(message);
     else if (message.type === "focus") this.panes[message.pane]?.focusName(message.name);
+    else if (message.type === "results") this.results.receive(message);
   }
 
   keydown(event) {
     if (event.target === this.input || event.target.classList.contains("tfm-path")) return;
     if (this.model.get("dialog")?.id) return this.dialogKey(event);
+    if (this.results.open) return this.results.key(event);
     const pane = this.activePane();
     const side = pane.side;
     const key = event.key;
@@ -307,6 +329,8 @@ class BrowserView {
       e: () => this.send("newfile", side),
       "/": () => this.openInput("filter", pane.state().pattern ?? ""),
       f: () => this.openInput("search", ""),
+      F: () => this.openInput("findname", ""),
+      G: () => this.openInput("findtext", ""),
       F5: () => this.send("refresh", side),
       s: () => pane.cycleSort(),
       o: () => pane.update({ descending: !pane.state().descending }),
@@ -336,7 +360,10 @@ class BrowserView {
   openInput(kind, value) {
     this.inputKind = kind;
     this.searchStart = this.activePane().state().focus;
-    this.inputLabel.textContent = kind === "filter" ? "Filter (glob):" : "Search:";
+    this.inputLabel.textContent = {
+      filter: "Filter (glob):", search: "Search:", findname: "Find files below, by name (glob):",
+      findtext: "Find files below, containing text:",
+    }[kind];
     this.input.value = value;
     this.inputBar.classList.add("tfm-open");
     this.input.focus();
@@ -362,6 +389,12 @@ class BrowserView {
     event.stopPropagation();
     if (event.key === "Enter") {
       event.preventDefault();
+      const kind = this.inputKind;
+      if ((kind === "findname" || kind === "findtext") && this.input.value) {
+        const side = this.activePane().side;
+        this.results.start(side, kind === "findname" ? "name" : "content", this.input.value);
+        this.send("search", side, { kind: kind === "findname" ? "name" : "content", pattern: this.input.value });
+      }
       this.closeInput();
     } else if (event.key === "Escape") {
       event.preventDefault();
@@ -472,6 +505,10 @@ class BrowserView {
     }
   }
 
+  renderMeter() {
+    this.meter.textContent = (this.model.get("meter") || {}).text ?? "";
+  }
+
   renderMessage() {
     const message = this.model.get("message") || {};
     this.message.textContent = message.text ?? "";
@@ -494,6 +531,89 @@ class BrowserView {
     const meta = h("dl", "tfm-preview-meta");
     for (const [key, value] of Object.entries(preview.meta ?? {})) meta.append(h("dt", "", key), h("dd", "", String(value)));
     this.preview.append(meta);
+  }
+}
+
+class ResultsView {
+  // The results of F / G: streamed in, capped at 10,000, Enter reveals one in its folder.
+  constructor(browser) {
+    this.browser = browser;
+    this.el = h("div", "tfm-results");
+    this.title = h("div", "tfm-results-title");
+    this.list = h("div", "tfm-results-list");
+    this.spacer = h("div", "tfm-spacer");
+    this.rowsEl = h("div", "tfm-rows");
+    this.spacer.append(this.rowsEl);
+    this.list.append(this.spacer);
+    this.el.append(this.title, this.list);
+    this.list.addEventListener("scroll", () => this.render());
+    this.list.addEventListener("dblclick", () => this.reveal());
+    this.open = false;
+    this.items = [];
+  }
+
+  start(side, kind, pattern) {
+    Object.assign(this, { side, kind, pattern, items: [], focus: 0, done: false, more: false, search: null });
+    this.open = true;
+    this.el.classList.add("tfm-open");
+    this.render();
+  }
+
+  receive(message) {
+    if (!this.open || message.pane !== this.side) return;
+    if (this.search === null) this.search = message.search;
+    if (message.search !== this.search) return;
+    this.items.push(...message.items);
+    this.done = message.done;
+    this.more = message.more;
+    this.render();
+  }
+
+  close() {
+    if (!this.done) this.browser.model.send({ action: "cancel", pane: this.side });
+    this.open = false;
+    this.el.classList.remove("tfm-open");
+    this.browser.root.focus();
+  }
+
+  reveal() {
+    const item = this.items[this.focus];
+    if (item === undefined) return;
+    this.browser.send("reveal", this.side, { path: item });
+    this.close();
+  }
+
+  key(event) {
+    const page = Math.max(1, Math.floor((this.list.clientHeight || 300) / ROW_HEIGHT) - 1);
+    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -Infinity, End: Infinity };
+    if (event.key in moves) {
+      this.focus = Math.max(0, Math.min(this.items.length - 1, this.focus + moves[event.key]));
+      this.list.scrollTop = L.scrollToShow(this.list.scrollTop, this.list.clientHeight || 300, ROW_HEIGHT, this.focus);
+      this.render();
+    } else if (event.key === "Enter") this.reveal();
+    else if (event.key === "Escape") this.close();
+    else return;
+    event.preventDefault();
+    event.stopPropagation();
+  }
+
+  render() {
+    const what = this.kind === "name" ? `named ${this.pattern}` : `containing "${this.pattern}"`;
+    const state = this.done ? "" : " (searching… Esc stops)";
+    this.title.textContent = `${this.items.length.toLocaleString("en-US")} files ${what}${state}` +
+      (this.more ? ` — ${RESULT_CAP_NOTE}` : "");
+    this.spacer.style.height = `${this.items.length * ROW_HEIGHT}px`;
+    const { start, end } = L.windowFor(this.list.scrollTop, this.list.clientHeight || 300, ROW_HEIGHT,
+      this.items.length);
+    this.rowsEl.style.transform = `translateY(${start * ROW_HEIGHT}px)`;
+    const nodes = [];
+    for (let i = start; i < end; i++) {
+      const node = h("div", "tfm-row tfm-result", this.items[i]);
+      if (i === this.focus) node.classList.add("tfm-focus");
+      node.onclick = () => { this.focus = i; this.render(); };
+      nodes.push(node);
+    }
+    this.rowsEl.replaceChildren(...nodes);
   }
 }
 

@@ -86,3 +86,13 @@ test("sorting 100,000 rows stays fast", () => {
   assert.equal(visible[0].name, "part-0.log");
   assert.ok(elapsed < 2000, `sorting took ${elapsed} ms`);
 });
+
+test("select all and the status line stay fast with 100,000 selected rows", () => {
+  const many = Array.from({ length: 100000 }, (_, i) => L.fromWire([`f${i}`, 0, 1, i]));
+  const started = performance.now();
+  const all = L.toggleAll(many, []);
+  assert.equal(L.toggleAll(many, all).length, 0);
+  assert.match(L.statusLine(many, many, all), /100,000 selected \(97\.7 KiB\)/);
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+});

@@ -7,6 +7,7 @@ transfers go through :mod:`tfm_jupyter.transfer` (progress, cancel, never lose d
 from __future__ import annotations
 
 import base64
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ TEXT_EXTENSIONS = {"txt", "csv", "tsv", "json", "jsonl", "md", "py", "log", "yam
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
                "webp": "image/webp", "bmp": "image/bmp"}
 CONFLICT_BUTTONS = ("Overwrite", "Skip", "Rename", "Cancel")
+SEARCH_CAP = 10_000
 
 
 class JobRunner:
@@ -38,6 +40,7 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="tfm-job")
         self._cancel: threading.Event | None = None
         self._busy = threading.Lock()
+        self._searches = itertools.count(1)
 
     def start(self, job: Callable[..., None], *args: Any) -> None:
         if not self._busy.acquire(blocking=False):
@@ -49,8 +52,8 @@ class JobRunner:
     def _run(self, job: Callable[..., None], args: tuple[Any, ...]) -> None:
         try:
             job(*args)
-        except errors.Cancelled:
-            self.browser.notify("cancelled: nothing partial was left behind", "error")
+        except errors.Cancelled as exc:
+            self.browser.notify(str(exc), "error")
         except Exception as exc:  # shown in the widget, never a dead widget
             self.browser.notify(f"{type(exc).__name__}: {exc}", "error")
         finally:
@@ -189,6 +192,37 @@ class JobRunner:
         self.browser.notify(f"created {kind} {name}")
         self._refresh(side, focus=name)
 
+    # -- search (F: names, G: content) ------------------------------------------------------------------
+
+    def search(self, side: str, kind: str, pattern: str) -> None:
+        """Stream the files below the pane's folder that match, capped at SEARCH_CAP."""
+        from .. import search
+
+        root = self.browser.pane(side).cwd
+        if isinstance(root, S3Path) and not root.bucket:
+            raise ValueError("open a bucket first: searching every bucket is not supported")
+        if kind == "name":
+            glob = pattern if any(ch in pattern for ch in "*?[") else f"*{pattern}*"
+            found = search.find(root, name=glob, ignore_case=True, cancel=self._cancel, progress=False)
+        else:
+            found = search.find(root, contains=pattern, ignore_case=True, cancel=self._cancel, progress=False)
+        search_id = next(self._searches)
+        batch: list[str] = []
+        count, last, more = 0, time.monotonic(), False
+        for path in found:
+            if count >= SEARCH_CAP:
+                more = True
+                break
+            batch.append(_relative(path, root))
+            count += 1
+            if len(batch) >= 500 or time.monotonic() - last > 0.2:
+                self.browser.send({"type": "results", "pane": side, "search": search_id, "items": batch,
+                                   "done": False, "more": False})
+                batch, last = [], time.monotonic()
+        self.browser.send({"type": "results", "pane": side, "search": search_id, "items": batch, "done": True,
+                           "more": more})
+        self.browser.notify(f"found {count:,} file(s){' (and more)' if more else ''} below {root}")
+
     # -- preview ------------------------------------------------------------------------------------------
 
     def preview(self, side: str, row: Row) -> None:
@@ -205,6 +239,12 @@ def _neighbour(pane: Any, removed: set[str]) -> str | None:
     after = [n for n in names[last + 1:] if n not in removed]
     before = [n for n in names[:last] if n not in removed]
     return after[0] if after else (before[-1] if before else None)
+
+
+def _relative(path: Any, root: Any) -> str:
+    if isinstance(path, S3Path):
+        return "/".join(path._parts[len(root._parts):])
+    return path.relative_to(root).as_posix()
 
 
 def _check_name(name: str, pane: Any) -> None:

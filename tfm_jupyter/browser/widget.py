@@ -50,6 +50,7 @@ class Browser(anywidget.AnyWidget):
     job = traitlets.Dict().tag(sync=True)
     message = traitlets.Dict().tag(sync=True)
     preview = traitlets.Dict().tag(sync=True)
+    meter = traitlets.Dict().tag(sync=True)
 
     def __init__(self, left: Any = None, right: Any = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -63,6 +64,9 @@ class Browser(anywidget.AnyWidget):
         self.jobs = JobRunner(self)
         self._dialog_ids = itertools.count(1)
         self._answers: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
+        from ..s3.store import meter_reading
+
+        self._meter_start = meter_reading()
         self.observe(self._front_end_changed, names=["left_state", "right_state"])
         self.on_msg(self._on_message)
         for side in SIDES:
@@ -96,7 +100,13 @@ class Browser(anywidget.AnyWidget):
     def track(self, future: Future[Any]) -> None:
         with self._lock:
             self._pending.add(future)
-        future.add_done_callback(self._pending.discard)
+        future.add_done_callback(self._finished)
+
+    def _finished(self, future: Future[Any]) -> None:
+        from ..s3.store import meter_reading
+
+        self.meter = {"text": "since opened: " + (meter_reading() - self._meter_start).summary()}
+        self._pending.discard(future)
 
     def wait(self, timeout: float = 60) -> None:
         """Block until background listings and the running job are done (for scripts and tests)."""
@@ -216,7 +226,17 @@ class Browser(anywidget.AnyWidget):
             "rename": lambda side, msg: jobs.start(jobs.rename, side),
             "mkdir": lambda side, msg: jobs.start(jobs.create, side, True),
             "newfile": lambda side, msg: jobs.start(jobs.create, side, False),
+            "search": lambda side, msg: jobs.start(jobs.search, side, msg.get("kind"), msg.get("pattern") or ""),
+            "reveal": lambda side, msg: self._reveal(side, msg.get("path") or ""),
         }
+
+    def _reveal(self, side: str, relative: str) -> None:
+        """Open the folder holding a search result, with the file focused."""
+        cwd = self.pane(side).cwd
+        parts = relative.split("/")
+        folder = cwd._from_parsed(cwd.bucket, (*cwd._parts, *parts[:-1])) if isinstance(cwd, S3Path) else (
+            cwd.joinpath(*parts[:-1]))
+        self.navigate(side, folder, focus=parts[-1])
 
     def _open(self, side: str) -> None:
         pane = self.pane(side)

@@ -342,6 +342,20 @@ MULTIPART_THRESHOLD = 8 * 2**20
 COPY_THRESHOLD = 5 * 2**30  # CopyObject handles up to 5 GiB in one request
 
 
+TARGET_PARTS = 10  # one part per transfer thread
+MAX_PART = 512 * 2**20  # a failed part is retried whole: keep that bounded
+
+
+def part_size(size: int) -> int:
+    """Multipart part size for a file: 8 MiB, or more for big files so one takes about 10 parts.
+
+    Each part is one request (UploadPart, or a ranged GET on download); with one part per thread
+    a big file costs ~10x fewer requests than with 8 MiB parts and still keeps every thread busy.
+    """
+    per_part = -(-size // TARGET_PARTS)
+    return min(MAX_PART, max(MULTIPART_THRESHOLD, -(-per_part // 2**20) * 2**20))
+
+
 class _Subscriber:
     """s3transfer subscriber: provides the known size and ETag (so no HeadObject) and forwards progress."""
 
@@ -370,9 +384,10 @@ class TransferBatch:
     and failed downloads leave no file (s3transfer writes to a temporary name, then renames).
     """
 
-    def __init__(self, concurrency: int = 10, multipart_threshold: int = MULTIPART_THRESHOLD):
+    def __init__(self, concurrency: int = 10, multipart_threshold: int = MULTIPART_THRESHOLD, largest: int = 0):
         self._concurrency = concurrency
         self._threshold = multipart_threshold
+        self._chunk = part_size(largest)
         self._managers: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -382,7 +397,7 @@ class TransferBatch:
         with self._lock:
             if kind not in self._managers:
                 threshold = COPY_THRESHOLD if kind == "copy" else self._threshold
-                chunk = 256 * 2**20 if kind == "copy" else self._threshold
+                chunk = 256 * 2**20 if kind == "copy" else self._chunk
                 config = TransferConfig(multipart_threshold=threshold, multipart_chunksize=chunk,
                                         max_concurrency=self._concurrency, preferred_transfer_client="classic")
                 self._managers[kind] = create_transfer_manager(get_client(), config)
@@ -442,13 +457,13 @@ class TransferBatch:
         self.close(cancel=exc_type is not None)
 
 
-def upload_fileobj(fileobj: IO[bytes], bucket: str, key: str, *, extra: dict[str, Any] | None = None,
-                   callback: Callable[[int], None] | None = None) -> None:
+def upload_fileobj(fileobj: IO[bytes], bucket: str, key: str, *, size: int = 0,
+                   extra: dict[str, Any] | None = None, callback: Callable[[int], None] | None = None) -> None:
     """Upload a binary file object with boto3's managed transfer (aborts failed multipart uploads)."""
     from boto3.s3.transfer import TransferConfig
 
     params = {"Bucket": bucket, "Key": key}
-    config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_THRESHOLD,
+    config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=part_size(size),
                             preferred_transfer_client="classic")
     with mapped_errors("put_object", params):
         get_client().upload_fileobj(fileobj, bucket, key, ExtraArgs=extra or None, Callback=callback,

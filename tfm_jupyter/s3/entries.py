@@ -6,6 +6,7 @@ modified copy (``with_child`` / ``without``) instead of mutating it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -13,7 +14,8 @@ from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["DIRECTORY", "Listing", "ObjectInfo", "listing_from_pages", "split_key", "tree_from_pages"]
+__all__ = ["DIRECTORY", "Listing", "ObjectInfo", "decode", "encode", "listing_from_pages", "split_key",
+           "tree_from_pages"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,3 +195,58 @@ def tree_from_pages(prefix: str, pages: Iterable[Mapping[str, Any]]) -> dict[str
             else:  # a key ending in '/' is the marker of that prefix
                 builder_for(parent).marker = info_from_contents(item)
     return {p: b.build(is_bucket_root=not p) for p, b in builders.items()}
+
+
+# -- JSON codec for the persistent cache (no pickle: a cache file must never be able to run code) -----
+
+
+def encode(value: Any) -> str:
+    """JSON text for a cached answer (ObjectInfo, Listing, a tree of listings, NOT_FOUND, or plain JSON)."""
+    return json.dumps(_to_json(value), separators=(",", ":"))
+
+
+def decode(text: str) -> Any:
+    return _from_json(json.loads(text))
+
+
+def _info_fields(info: ObjectInfo) -> list[Any]:
+    return [info.is_file, info.is_dir, info.size, info.mtime, info.etag, info.storage_class, info.content_type]
+
+
+def _listing_json(listing: Listing) -> dict[str, Any]:
+    return {"c": {name: _info_fields(info) for name, info in listing.children.items()},
+            "m": _info_fields(listing.marker) if listing.marker else None, "r": listing.is_bucket_root}
+
+
+def _listing_from(data: dict[str, Any]) -> Listing:
+    children = {name: ObjectInfo(*fields) for name, fields in data["c"].items()}
+    return Listing(MappingProxyType(children), ObjectInfo(*data["m"]) if data["m"] else None, data["r"])
+
+
+def _to_json(value: Any) -> Any:
+    from ..cache import NOT_FOUND
+
+    if value is NOT_FOUND:
+        return {"t": "missing"}
+    if isinstance(value, ObjectInfo):
+        return {"t": "info", "v": _info_fields(value)}
+    if isinstance(value, Listing):
+        return {"t": "listing", "v": _listing_json(value)}
+    if isinstance(value, dict) and value and all(isinstance(v, Listing) for v in value.values()):
+        return {"t": "tree", "v": {prefix: _listing_json(listing) for prefix, listing in value.items()}}
+    return {"t": "json", "v": value}
+
+
+def _from_json(data: dict[str, Any]) -> Any:
+    from ..cache import NOT_FOUND
+
+    kind, value = data["t"], data.get("v")
+    if kind == "missing":
+        return NOT_FOUND
+    if kind == "info":
+        return ObjectInfo(*value)
+    if kind == "listing":
+        return _listing_from(value)
+    if kind == "tree":
+        return {prefix: _listing_from(listing) for prefix, listing in value.items()}
+    return value

@@ -165,7 +165,7 @@ class S3Writer(io.BufferedIOBase):
         if size <= SINGLE_PUT_LIMIT:
             self._store.write(self._bucket, self._key, self._spool.read(), exclusive=self._exclusive)
         else:
-            self._store.upload(self._bucket, self._key, self._spool)
+            self._store.upload(self._bucket, self._key, self._spool, size=size)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

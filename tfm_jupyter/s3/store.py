@@ -19,7 +19,9 @@ from __future__ import annotations
 import functools
 import logging
 import mimetypes
+import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -30,6 +32,8 @@ from .entries import (
     DIRECTORY,
     Listing,
     ObjectInfo,
+    decode,
+    encode,
     info_from_contents,
     info_from_response,
     listing_from_pages,
@@ -37,6 +41,7 @@ from .entries import (
     split_key,
     tree_from_pages,
 )
+from .meter import PRICES_TAKEN, Reading, estimate_cost
 
 __all__ = ["S3Store", "ancestor_prefixes", "get_store", "split_key"]
 
@@ -92,7 +97,7 @@ class S3Store:
         parent, name = split_key(key)
         listing = self.known_listing(bucket, parent)
         if listing is not None:
-            self.cache.record(hit=True)
+            self.cache.record(hit=True, operation="stat")
             return _child(listing, name) or NOT_FOUND
         return self.cache.get_or_load("stat", bucket, key, functools.partial(self._probe, bucket, key))
 
@@ -160,7 +165,7 @@ class S3Store:
         """The complete listing of one directory: ceil(N/1000) ListObjectsV2 requests, cached."""
         listing = self.known_listing(bucket, prefix)
         if listing is not None:
-            self.cache.record(hit=True)
+            self.cache.record(hit=True, operation="list_dir", requests=_pages(listing))
             return listing
         return self.cache.get_or_load("list_dir", bucket, prefix, functools.partial(self._list_dir, bucket, prefix))
 
@@ -175,7 +180,7 @@ class S3Store:
         """
         listing = self.known_listing(bucket, prefix)
         if listing is not None:
-            self.cache.record(hit=True)
+            self.cache.record(hit=True, operation="list_dir", requests=_pages(listing))
             yield listing
             return
         self.cache.record(hit=False)
@@ -292,13 +297,13 @@ class S3Store:
                 self.cache.put("body", bucket, key, (info.etag, bytes(data)), _nbytes=len(data))
         return info
 
-    def upload(self, bucket: str, key: str, fileobj: Any, *, content_type: str | None = None,
+    def upload(self, bucket: str, key: str, fileobj: Any, *, size: int = 0, content_type: str | None = None,
                callback: Callable[[int], None] | None = None) -> None:
         """Managed upload of a binary file object (multipart above 8 MiB, failed parts aborted)."""
         extra = {"ContentType": content_type or guess_content_type(key)}
         with self.key_lock(bucket, key):
             try:
-                client.upload_fileobj(fileobj, bucket, key, extra=extra, callback=callback)
+                client.upload_fileobj(fileobj, bucket, key, size=size, extra=extra, callback=callback)
             finally:
                 self.record_put(bucket, key, None)
 
@@ -434,6 +439,10 @@ class S3Store:
             self._forget_ancestors(bucket, prefix)
 
 
+def _pages(listing: Listing) -> int:
+    return max(1, -(-len(listing.children) // 1000))
+
+
 def _child(listing: Listing, name: str) -> ObjectInfo | None:
     info = listing.children.get(name)
     if name == "":  # the object named by the prefix itself is the directory marker
@@ -502,19 +511,52 @@ def get_s3_cache() -> S3Cache:
     return get_store().cache
 
 
-def configure_s3_cache(ttl: float | None = None, max_entries: int | None = None,
-                       max_bytes: int | None = None) -> None:
-    """Set the default TTL in seconds (``0`` disables caching), the entry limit and the body-byte limit."""
-    get_s3_cache().configure(ttl=ttl, max_entries=max_entries, max_bytes=max_bytes)
+PERSISTED = frozenset({"list_dir", "list_tree", "stat", "head", "bucket", "list_buckets"})
+
+
+def configure_s3_cache(ttl: float | None = None, max_entries: int | None = None, max_bytes: int | None = None,
+                       persist: bool | str | os.PathLike[str] | None = None) -> None:
+    """Set the default TTL in seconds (``0`` disables caching), the entry limit and the body-byte limit.
+
+    ``persist=True`` (or a file path) also keeps listings and metadata - never object bodies - in an
+    SQLite file, so a restarted kernel opens big folders without listing them again within the TTL;
+    ``persist=False`` stops that.  A corrupt or locked file is ignored with a warning.
+    """
+    cache = get_s3_cache()
+    cache.configure(ttl=ttl, max_entries=max_entries, max_bytes=max_bytes)
+    if persist is False:
+        cache.attach_disk(None, frozenset(), encode, decode)
+    elif persist is not None:
+        from ..persist import DiskCache, default_path
+
+        path = default_path() if persist is True else persist
+        cache.attach_disk(DiskCache(path), PERSISTED, encode, decode)
+
+
+# What a cached answer of each kind stands in for, in S3 API requests.
+_REPLACED_REQUEST = {"stat": "ListObjectsV2", "list_dir": "ListObjectsV2", "list_tree": "ListObjectsV2",
+                     "body": "GetObject", "head": "HeadObject", "bucket": "HeadBucket", "list_buckets": "ListBuckets"}
+
+
+def meter_reading() -> Reading:
+    """Requests this process sent and requests the cache saved, both by S3 operation, right now."""
+    with get_s3_cache()._lock:
+        saved_by_cache_operation = Counter(get_s3_cache().saved)
+    saved: Counter[str] = Counter()
+    for operation, count in saved_by_cache_operation.items():
+        saved[_REPLACED_REQUEST.get(operation) or client.api_name(operation)] += count
+    return Reading(client.request_counts(), saved)
 
 
 def get_s3_cache_stats() -> dict[str, Any]:
-    """``total_entries``, ``expired_entries``, ``max_entries``, ``default_ttl``, hits, misses, evictions,
-    and ``requests``: S3 requests sent by this process, by operation."""
+    """``total_entries``, ``expired_entries``, ``max_entries``, ``default_ttl``, hits, misses, evictions;
+    ``requests`` sent and requests ``saved`` by the cache (also by operation), and their estimated cost
+    in USD at the configured prices (see :func:`~tfm_jupyter.configure_s3_prices`)."""
     stats = get_s3_cache().get_stats()
-    counts = client.request_counts()
-    stats["requests"] = sum(counts.values())
-    stats["requests_by_operation"] = dict(counts)
+    reading = meter_reading()
+    stats.update(requests=reading.total, requests_by_operation=dict(reading.requests), saved=reading.total_saved,
+                 saved_by_operation=dict(reading.saved), estimated_cost_usd=estimate_cost(reading.requests),
+                 saved_cost_usd=estimate_cost(reading.saved), prices_taken=PRICES_TAKEN)
     return stats
 
 

@@ -1,0 +1,109 @@
+"""The cache's optional second level on disk: an SQLite file shared by kernels and restarts.
+
+Values arrive already encoded as JSON text (the storage layer owns the codec: no pickle, so a
+cache file can never run code).  Expiry uses wall-clock time so it means the same in every
+process.  Any SQLite problem - a corrupt, locked or unwritable file - disables the disk level for
+this process with one warning; the in-memory cache and S3 keep working.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DiskCache", "default_path"]
+
+log = logging.getLogger("tfm_jupyter.cache")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    operation TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL, params TEXT NOT NULL,
+    value TEXT NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (operation, bucket, key, params)
+)"""
+
+
+def default_path() -> Path:
+    """``$XDG_CACHE_HOME/tfm_jupyter/s3cache.sqlite3`` (``~/.cache/...`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tfm_jupyter" / "s3cache.sqlite3"
+
+
+class DiskCache:
+    """Entries keyed like the in-memory cache, stored in one SQLite table."""
+
+    def __init__(self, path: str | os.PathLike[str], timeout: float = 0.2):
+        self.path = Path(path)
+        self.broken: str | None = None
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False,
+                                       isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(SCHEMA)
+            self._db.execute("DELETE FROM entries WHERE expires <= ?", (time.time(),))
+        except (sqlite3.Error, OSError) as exc:
+            self._disable(exc)
+
+    def _disable(self, exc: BaseException) -> None:
+        if self.broken is None:
+            self.broken = f"{type(exc).__name__}: {exc}"
+            warnings.warn(f"the persistent S3 cache at {self.path} is not usable and is ignored "
+                          f"({self.broken}); delete the file to start afresh", RuntimeWarning, stacklevel=3)
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+            self._db = None
+
+    def _run(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            if self._db is None:
+                return []
+            try:
+                return self._db.execute(sql, parameters).fetchall()
+            except sqlite3.Error as exc:
+                self._disable(exc)
+                return []
+
+    def get(self, operation: str, bucket: str, key: str, params: str) -> tuple[str, float] | None:
+        """``(value, seconds left)`` of a fresh entry, else None."""
+        rows = self._run("SELECT value, expires FROM entries WHERE operation=? AND bucket=? AND key=? AND params=?",
+                         (operation, bucket, key, params))
+        if not rows:
+            return None
+        value, expires = rows[0]
+        left = expires - time.time()
+        return (value, left) if left > 0 else None
+
+    def put(self, operation: str, bucket: str, key: str, params: str, value: str, ttl: float) -> None:
+        self._run("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)",
+                  (operation, bucket, key, params, value, time.time() + ttl))
+
+    def delete(self, operation: str, bucket: str, key: str, params: str) -> None:
+        self._run("DELETE FROM entries WHERE operation=? AND bucket=? AND key=? AND params=?",
+                  (operation, bucket, key, params))
+
+    def delete_key(self, bucket: str, key: str) -> None:
+        self._run("DELETE FROM entries WHERE bucket=? AND key=?", (bucket, key))
+
+    def delete_prefix(self, bucket: str, prefix: str) -> None:
+        # substr() rather than LIKE: keys may contain '%' and '_'
+        self._run("DELETE FROM entries WHERE bucket=? AND substr(key, 1, ?)=?", (bucket, len(prefix), prefix))
+
+    def clear(self) -> None:
+        self._run("DELETE FROM entries")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

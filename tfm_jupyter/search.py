@@ -1,0 +1,289 @@
+"""Find files by name, size, age and content, below a local folder or an S3 prefix.
+
+Names cost one flat listing (ceil(N/1000) requests for N keys).  Content is read only for the files
+that pass every other test, streamed (a file that matches early is not read to the end), with
+bounded parallelism; binary files (a NUL in the first 8 KiB) and files above ``max_bytes``
+(10 MiB unless told otherwise) are skipped.  Iteration stops promptly on KeyboardInterrupt or when
+``cancel`` is set, and in-flight reads are abandoned.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import errors
+from .path import Path, S3Path
+
+__all__ = ["Match", "find", "grep"]
+
+MAX_CONTENT_BYTES = 10 * 2**20
+BINARY_SNIFF = 8192
+CHUNK = 64 * 1024
+WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Match:
+    """One matching line (``grep``)."""
+
+    path: Any
+    line_number: int
+    line: str
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: Any
+    size: int
+    mtime: float
+
+
+def _pattern(contains: str | re.Pattern[str] | None, regex: bool, ignore_case: bool) -> re.Pattern[str] | None:
+    if contains is None:
+        return None
+    if isinstance(contains, re.Pattern):
+        return contains
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.compile(contains if regex else re.escape(contains), flags)
+
+
+def _when(value: float | datetime | str | None) -> float | None:
+    if value is None or isinstance(value, (int, float)):
+        return value
+    if isinstance(value, datetime):
+        return value.timestamp()
+    from .commands import parse_when
+
+    return parse_when(value)
+
+
+def _size(value: int | str | None) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    from .commands import parse_size
+
+    return parse_size(value)
+
+
+def _candidates(root: Any, name: str | None, ignore_case: bool, larger: int | None,
+                newer: float | None) -> Iterator[_Candidate]:
+    """Every file below ``root`` passing the cheap tests, from one walk (one flat listing on S3)."""
+    if isinstance(root, S3Path):
+        from .s3.store import get_store
+
+        tree = get_store().tree(root.bucket, root.dir_prefix)
+        if not tree[root.dir_prefix].exists:  # not a folder: perhaps one file
+            info = get_store().stat(root.bucket, root.key) if root.key else None
+            if info and info.is_file:
+                yield from _keep(root, info.size, info.mtime or 0.0, name, ignore_case, larger, newer)
+            return
+        files = sorted((prefix + child, info) for prefix, listing in tree.items()
+                       for child, info in listing.children.items() if info.is_file)
+        for key, info in files:  # in key order, as S3 lists them
+            path = S3Path._from_parsed(root.bucket, tuple(key.split("/")))
+            yield from _keep(path, info.size, info.mtime or 0.0, name, ignore_case, larger, newer)
+        return
+    for path in [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        yield from _keep(path, stat.st_size, stat.st_mtime, name, ignore_case, larger, newer)
+
+
+def _keep(path: Any, size: int, mtime: float, name: str | None, ignore_case: bool, larger: int | None,
+          newer: float | None) -> Iterator[_Candidate]:
+    if name is not None:
+        matches = fnmatch.fnmatch if ignore_case else fnmatch.fnmatchcase
+        if not matches(path.name.lower() if ignore_case else path.name, name.lower() if ignore_case else name):
+            return
+    if larger is not None and size <= larger:
+        return
+    if newer is not None and mtime <= newer:
+        return
+    yield _Candidate(path, size, mtime)
+
+
+class _Either:
+    """Set when any of its events is: the caller's cancel, or the scan's own stop."""
+
+    def __init__(self, *events: threading.Event):
+        self._events = events
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self._events)
+
+
+def _chunks(path: Any, size: int, limit: int) -> Iterator[bytes]:
+    """The file's bytes in chunks, streamed (one ranged GetObject on S3), at most ``limit`` of them."""
+    if size == 0:
+        return  # S3 refuses a ranged GET of an empty object, and there is nothing to read
+    if isinstance(path, S3Path):
+        from .s3.store import get_store
+
+        _, body = get_store().open_stream(path.bucket, path.key, 0, min(size, limit) - 1)
+        try:
+            while chunk := body.read(CHUNK):
+                yield chunk
+        finally:
+            body.close()
+        return
+    with open(path, "rb") as handle:
+        remaining = limit
+        while remaining > 0 and (chunk := handle.read(min(CHUNK, remaining))):
+            remaining -= len(chunk)
+            yield chunk
+
+
+def _matching_lines(candidate: _Candidate, pattern: re.Pattern[str], first_only: bool, cancel: _Either
+                    ) -> list[Match]:
+    """Lines of a text file that match, reading no further than needed."""
+    path = candidate.path
+    found: list[Match] = []
+    pending, number, sniffed = b"", 0, False
+    for chunk in _chunks(path, candidate.size, MAX_CONTENT_BYTES):
+        if cancel.is_set():
+            return found
+        if not sniffed:
+            sniffed = True
+            if b"\0" in chunk[:BINARY_SNIFF]:
+                return []  # binary: skipped
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for raw in lines:
+            number += 1
+            text = raw.decode("utf-8", errors="replace").rstrip("\r")
+            if pattern.search(text):
+                found.append(Match(path, number, text))
+                if first_only:
+                    return found
+    if pending:
+        text = pending.decode("utf-8", errors="replace")
+        if pattern.search(text):
+            found.append(Match(path, number + 1, text))
+    return found
+
+
+def _scan(candidates: list[_Candidate], pattern: re.Pattern[str], first_only: bool, workers: int,
+          cancel: threading.Event, progress: Callable[[int, int], None] | None) -> Iterator[list[Match]]:
+    """Read candidates in parallel; yield each file's matches as soon as it is done."""
+    readable = [c for c in candidates if c.size <= MAX_CONTENT_BYTES]
+    halt = threading.Event()
+    stop = _Either(cancel, halt)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="tfm-search")
+    pending: set[Future[list[Match]]] = set()
+    queue = iter(readable)
+    done_count = 0
+    try:
+        for candidate in queue:
+            pending.add(pool.submit(_matching_lines, candidate, pattern, first_only, stop))
+            if len(pending) >= workers * 2:
+                break
+        while pending:
+            finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            if cancel.is_set():
+                raise errors.Cancelled("search cancelled")
+            for future in finished:
+                done_count += 1
+                if progress is not None:
+                    progress(done_count, len(readable))
+                try:
+                    matches = future.result()
+                except (OSError, ValueError):
+                    matches = []  # unreadable (deleted meanwhile, access denied): not a match
+                if matches:
+                    yield matches
+                next_candidate = next(queue, None)
+                if next_candidate is not None:
+                    pending.add(pool.submit(_matching_lines, next_candidate, pattern, first_only, stop))
+    finally:
+        halt.set()  # stops every read still running (the caller's event is left alone)
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def find(root: Any, name: str | None = None, contains: str | re.Pattern[str] | None = None, *,
+         regex: bool = False, ignore_case: bool = False, larger: int | str | None = None,
+         newer: float | datetime | str | None = None, limit: int | None = None, workers: int = WORKERS,
+         cancel: threading.Event | None = None, progress: Callable[[int, int], None] | bool | None = None,
+         ) -> Iterator[Any]:
+    """Yield the files below ``root`` that match every given test, as they are found.
+
+    ``name`` is a glob on the file name; ``contains`` a text (or, with ``regex=True`` or a compiled
+    pattern, a regular expression) that some line must contain; ``larger`` a size in bytes or like
+    ``'10M'``; ``newer`` a timestamp, datetime, date string or age like ``'7d'``.  Content search
+    reads only text files up to 10 MiB.  ``progress``: ``None`` shows a tqdm bar when more than 200
+    files must be read, ``False`` nothing, or a callable ``(files_read, files_to_read)``.
+    """
+    root = Path(root)
+    stop = cancel or threading.Event()
+    pattern = _pattern(contains, regex, ignore_case)
+    candidates = _candidates(root, name, ignore_case, _size(larger), _when(newer))
+    found = 0
+    if pattern is None:
+        for candidate in candidates:
+            if stop.is_set():
+                raise errors.Cancelled("search cancelled")
+            yield candidate.path
+            found += 1
+            if limit is not None and found >= limit:
+                return
+        return
+    files = list(candidates)
+    with _progress_bar(progress, len(files)) as report:
+        for matches in _scan(files, pattern, True, workers, stop, report):
+            yield matches[0].path
+            found += 1
+            if limit is not None and found >= limit:
+                return
+
+
+def grep(pattern: str | re.Pattern[str], root: Any, *, name: str | None = None, ignore_case: bool = False,
+         fixed: bool = False, limit: int | None = None, workers: int = WORKERS,
+         cancel: threading.Event | None = None, progress: Callable[[int, int], None] | bool | None = None,
+         ) -> Iterator[Match]:
+    """Every matching line below ``root`` (``grep -rn``): a regular expression unless ``fixed``."""
+    root = Path(root)
+    compiled = _pattern(pattern, not fixed, ignore_case)
+    assert compiled is not None
+    stop = cancel or threading.Event()
+    files = list(_candidates(root, name, ignore_case, None, None))
+    found = 0
+    with _progress_bar(progress, len(files)) as report:
+        for matches in _scan(files, compiled, False, workers, stop, report):
+            for match in matches:
+                yield match
+                found += 1
+                if limit is not None and found >= limit:
+                    return
+
+
+class _progress_bar:
+    """A tqdm bar for long scans (progress=None), the caller's callable, or nothing."""
+
+    def __init__(self, progress: Callable[[int, int], None] | bool | None, total: int):
+        self._bar: Any = None
+        self._callback = progress if callable(progress) else None
+        if progress is None and total > 200:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, unit="file", desc="searching")
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        return self._report
+
+    def _report(self, done: int, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(done - self._bar.n)
+        if self._callback is not None:
+            self._callback(done, total)
+
+    def __exit__(self, *_: Any) -> None:
+        if self._bar is not None:
+            self._bar.close()
