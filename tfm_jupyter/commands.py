@@ -234,12 +234,6 @@ def make_filter(rules: Iterable[tuple[str, str]]) -> Callable[[str], bool] | Non
     return select
 
 
-def _target_for(source: Any, destination: Any, into: bool) -> Any:
-    if into:
-        return destination / (source.name or getattr(source, "bucket", ""))
-    return destination
-
-
 def _transfer(verb: str, sources: list[Any], destination: Any, *, recursive: bool, dryrun: bool,
               rules: Iterable[tuple[str, str]], progress: Any) -> TransferReport:
     from . import transfer
@@ -257,7 +251,7 @@ def _transfer(verb: str, sources: list[Any], destination: Any, *, recursive: boo
         source = resolve(text)
         if source.is_dir() and not recursive:
             raise CommandError(f"{source} is a directory; use -r to {verb} it")
-        target = _target_for(source, dest, into)
+        target = transfer.target_in(dest, source) if into else dest
         plan = transfer.plan_copy(source, target, select=select)
         report.items.extend((str(job.source), str(job.target)) for job in plan.files)
         if not dryrun:

@@ -12,6 +12,7 @@ copying to a temporary name and renaming.  Nothing is ever lost:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -25,7 +26,7 @@ from typing import Any
 from . import errors
 from .path import LocalPath, Path, S3Path
 
-__all__ = ["TransferPlan", "copy", "copy_into", "move", "move_into", "plan_copy"]
+__all__ = ["TransferPlan", "copy", "copy_into", "move", "move_into", "plan_copy", "target_in"]
 
 ProgressCallback = Callable[[int, int, int, int], None]
 Selector = Callable[[str], bool]  # relative posix path of a file below the source -> copy it?
@@ -294,17 +295,9 @@ def _copy_local(job: FileJob, reporter: _Reporter, cancel: threading.Event | Non
         shutil.copymode(job.source, temp)
         os.replace(temp, target)
     except BaseException:
-        with _suppress_os_error():
+        with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-
-
-class _suppress_os_error:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, *_: Any) -> bool:
-        return exc_type is not None and issubclass(exc_type, OSError)
 
 
 def _wait(future: Any, cancel: threading.Event | None) -> None:
@@ -371,8 +364,7 @@ def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
 
 def copy_into(source: Any, target_dir: Any, **options: Any) -> Any:
     """Copy ``source`` into the directory ``target_dir`` (keeping its name)."""
-    source = Path(source)
-    return copy(source, Path(target_dir) / _name_of(source), **options)
+    return copy(source, target_in(target_dir, source), **options)
 
 
 def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None,
@@ -391,15 +383,16 @@ def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
 
 def move_into(source: Any, target_dir: Any, **options: Any) -> Any:
     """Move ``source`` into the directory ``target_dir`` (keeping its name)."""
+    return move(source, target_in(target_dir, source), **options)
+
+
+def target_in(directory: Any, source: Any) -> Any:
+    """Where ``source`` lands inside ``directory``: its name (a bucket root brings its bucket's name)."""
     source = Path(source)
-    return move(source, Path(target_dir) / _name_of(source), **options)
-
-
-def _name_of(source: Any) -> str:
     name = source.name or (source.bucket if isinstance(source, S3Path) else "")
     if not name:
         raise ValueError(f"{str(source)!r} has no name to copy into a directory")
-    return name
+    return Path(directory) / name
 
 
 def _rename_local(source: LocalPath, target: LocalPath, overwrite: bool) -> bool:
@@ -447,8 +440,8 @@ def _delete_sources(plan: TransferPlan) -> None:
     for job in plan.files:
         os.unlink(job.source)
     for directory in sorted(plan.source_dirs, key=len, reverse=True):
-        with _suppress_os_error():  # a directory that still holds unselected files stays
+        with contextlib.suppress(OSError):  # a directory that still holds unselected files stays
             os.rmdir(directory)
     if source.is_dir():
-        with _suppress_os_error():
+        with contextlib.suppress(OSError):
             os.rmdir(source)

@@ -356,6 +356,14 @@ def part_size(size: int) -> int:
     return min(MAX_PART, max(MULTIPART_THRESHOLD, -(-per_part // 2**20) * 2**20))
 
 
+def _transfer_config(threshold: int, chunk: int, concurrency: int) -> Any:
+    """boto3's TransferConfig, always the classic (Python) transfer client, whose behaviour we test."""
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(multipart_threshold=threshold, multipart_chunksize=chunk, max_concurrency=concurrency,
+                          preferred_transfer_client="classic")
+
+
 class _Subscriber:
     """s3transfer subscriber: provides the known size and ETag (so no HeadObject) and forwards progress."""
 
@@ -392,14 +400,13 @@ class TransferBatch:
         self._lock = threading.Lock()
 
     def _manager(self, kind: str) -> Any:
-        from boto3.s3.transfer import TransferConfig, create_transfer_manager
+        from boto3.s3.transfer import create_transfer_manager
 
         with self._lock:
             if kind not in self._managers:
                 threshold = COPY_THRESHOLD if kind == "copy" else self._threshold
                 chunk = 256 * 2**20 if kind == "copy" else self._chunk
-                config = TransferConfig(multipart_threshold=threshold, multipart_chunksize=chunk,
-                                        max_concurrency=self._concurrency, preferred_transfer_client="classic")
+                config = _transfer_config(threshold, chunk, self._concurrency)
                 self._managers[kind] = create_transfer_manager(get_client(), config)
                 _redact_library_logs()  # s3transfer's loggers exist only now
             return self._managers[kind]
@@ -460,11 +467,8 @@ class TransferBatch:
 def upload_fileobj(fileobj: IO[bytes], bucket: str, key: str, *, size: int = 0,
                    extra: dict[str, Any] | None = None, callback: Callable[[int], None] | None = None) -> None:
     """Upload a binary file object with boto3's managed transfer (aborts failed multipart uploads)."""
-    from boto3.s3.transfer import TransferConfig
-
     params = {"Bucket": bucket, "Key": key}
-    config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=part_size(size),
-                            preferred_transfer_client="classic")
+    config = _transfer_config(MULTIPART_THRESHOLD, part_size(size), 10)
     with mapped_errors("put_object", params):
         get_client().upload_fileobj(fileobj, bucket, key, ExtraArgs=extra or None, Callback=callback,
                                     Config=config)
