@@ -248,3 +248,18 @@ def test_a_new_view_gets_every_row_again(s3, bucket):
     press(b, "ready")
     rows = [m for m in sent if m.get("type") == "rows" and m["pane"] == "left"]
     assert [m["reset"] for m in rows] == [True, False, False] and sum(len(m["rows"]) for m in rows) == 12000
+
+
+def test_a_move_between_local_folders_is_a_rename(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "f.txt").write_text("f")
+    inode = (tmp_path / "a" / "f.txt").stat().st_ino
+    b = browse(tmp_path / "a", tmp_path / "b")
+    b.wait()
+    focus(b, "left", "f.txt")
+    user = User(b, ("Move", None, False))
+    press(b, "move")
+    user.stop()
+    assert (tmp_path / "b" / "f.txt").stat().st_ino == inode  # renamed, not copied
+    assert names(b.right) == ["f.txt"] and names(b.left) == []

@@ -26,7 +26,7 @@ from typing import Any
 from . import errors
 from .path import LocalPath, Path, S3Path
 
-__all__ = ["TransferPlan", "copy", "copy_into", "move", "move_into", "plan_copy", "target_in"]
+__all__ = ["TransferPlan", "copy", "copy_into", "execute", "move", "move_into", "plan_copy", "target_in"]
 
 ProgressCallback = Callable[[int, int, int, int], None]
 Selector = Callable[[str], bool]  # relative posix path of a file below the source -> copy it?
@@ -356,9 +356,17 @@ def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
     files_total)``.  ``select(relative_path)`` chooses the files of a directory to copy.
     Raises :class:`~tfm_jupyter.errors.TransferError` naming the files that failed.
     """
-    plan = plan_copy(source, target, overwrite=overwrite, select=select)
+    return execute(plan_copy(source, target, overwrite=overwrite, select=select), progress=progress,
+                   cancel=cancel)
+
+
+def execute(plan: TransferPlan, *, move: bool = False, progress: Progress = None,
+            cancel: threading.Event | None = None) -> Any:
+    """Carry out a plan from :func:`plan_copy`; with ``move``, delete the sources once all arrived."""
     failures = _execute(plan, progress, cancel)
-    _raise_failures(failures, plan, "copy")
+    _raise_failures(failures, plan, "move" if move else "copy")
+    if move:
+        _delete_sources(plan)
     return plan.target
 
 
@@ -374,11 +382,8 @@ def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
     if (select is None and isinstance(source, LocalPath) and isinstance(target, LocalPath)
             and _rename_local(source, target, overwrite)):
         return target
-    plan = plan_copy(source, target, overwrite=overwrite, select=select)
-    failures = _execute(plan, progress, cancel)
-    _raise_failures(failures, plan, "move")
-    _delete_sources(plan)
-    return plan.target
+    return execute(plan_copy(source, target, overwrite=overwrite, select=select), move=True, progress=progress,
+                   cancel=cancel)
 
 
 def move_into(source: Any, target_dir: Any, **options: Any) -> Any:

@@ -100,13 +100,18 @@ class JobRunner:
         pairs = self._resolve_conflicts(side, rows, target_pane)
         if not pairs:
             return
+        if move and all(isinstance(p, LocalPath) for p in (source_pane.cwd, target_dir)):
+            for row, target in pairs:  # a rename on the same disk: no bytes to move, nothing to show
+                transfer.move(browser.child(side, row.name), target, cancel=self._cancel)
+            browser.notify(f"Moved {len(pairs)} item(s)")
+            self._refresh(other, side, focus=pairs[0][1].name)
+            return
         plans = [transfer.plan_copy(browser.child(side, row.name), target) for row, target in pairs]
         progress = _JobProgress(browser, f"{'Moving' if move else 'Copying'} {len(pairs)} item(s) to {target_dir}",
                                 sum(p.total_bytes for p in plans), sum(len(p.files) for p in plans))
-        run = transfer.move if move else transfer.copy
         started = time.monotonic()
         for plan in plans:
-            run(plan.source, plan.target, progress=progress.for_item(), cancel=self._cancel)
+            transfer.execute(plan, move=move, progress=progress.for_item(), cancel=self._cancel)
             progress.item_done()
         progress.finish()
         browser.notify(f"{'Moved' if move else 'Copied'} {len(pairs)} item(s), {human_size(progress.total_bytes)} in "
