@@ -239,12 +239,22 @@ def test_stale_front_end_state_is_answered_with_the_truth(s3, tree):
     assert b.left_state["cwd"] == f"s3://{tree}/src/sub" and b.left.focus == "c.txt"
 
 
-def test_a_new_view_gets_every_row_again(s3, bucket):
+def test_rows_go_out_in_bounded_messages_and_a_new_view_gets_them_all_again(s3, bucket):
     s3.seed(bucket, {f"many/{i:05d}": b"" for i in range(12000)})
-    b = browse(f"s3://{bucket}/many", "s3://")
-    b.wait()
+    from tfm_jupyter.browser.widget import Browser
+
+    list(Path(f"s3://{bucket}/many").iterdir())  # cached: the pane gets all 12,000 rows at once
     sent = []
-    b.send = sent.append  # the comm is the front end's only input: watch what goes over it
+
+    class Watched(Browser):  # the comm is the front end's only input: record what goes over it
+        def send(self, content, buffers=None):
+            sent.append(content)
+
+    b = Watched(f"s3://{bucket}/many", "s3://")
+    b.wait()
+    rows = [m for m in sent if m.get("type") == "rows" and m["pane"] == "left"]
+    assert max(len(m["rows"]) for m in rows) == 5000 and sum(len(m["rows"]) for m in rows) == 12000
+    sent.clear()
     press(b, "ready")
     rows = [m for m in sent if m.get("type") == "rows" and m["pane"] == "left"]
     assert [m["reset"] for m in rows] == [True, False, False] and sum(len(m["rows"]) for m in rows) == 12000

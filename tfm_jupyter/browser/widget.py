@@ -29,7 +29,7 @@ __all__ = ["Browser"]
 
 log = logging.getLogger("tfm_jupyter.browser")
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
-RESEND_CHUNK = 5000
+ROWS_PER_MESSAGE = 5000
 SIDES = ("left", "right")
 
 
@@ -158,7 +158,7 @@ class Browser(anywidget.AnyWidget):
                     pane.cached = cached
                     if not pane.add_rows(listing, rows, done):
                         return  # the pane moved on
-                    self.send({"type": "rows", "pane": side, "listing": listing, "rows": [r.wire() for r in rows]})
+                    self._send_rows(side, listing, rows, reset=False)
                     if done:
                         self._push(side)
                         self.send({"type": "focus", "pane": side, "name": pane.focus})  # scroll it into view
@@ -172,15 +172,19 @@ class Browser(anywidget.AnyWidget):
                     setattr(self, f"{side}_state", state)
             self.notify(f"cannot list {pane.cwd}: {exc}", "error")
 
+    def _send_rows(self, side: str, listing: int, rows: list[Any], reset: bool) -> None:
+        """Rows to the front end in messages of at most ROWS_PER_MESSAGE (a cached listing can be huge)."""
+        wire = [r.wire() for r in rows]
+        for start in range(0, max(len(wire), 1), ROWS_PER_MESSAGE):
+            self.send({"type": "rows", "pane": side, "listing": listing, "reset": reset and start == 0,
+                       "rows": wire[start:start + ROWS_PER_MESSAGE]})
+
     def _resend(self) -> None:
         """A (new) view asked for everything: send all rows of both panes again."""
         with self._lock:
             for side in SIDES:
                 pane = self.pane(side)
-                rows = [r.wire() for r in pane.rows]
-                for start in range(0, max(len(rows), 1), RESEND_CHUNK):
-                    self.send({"type": "rows", "pane": side, "listing": pane.listing, "reset": start == 0,
-                               "rows": rows[start:start + RESEND_CHUNK]})
+                self._send_rows(side, pane.listing, pane.rows, reset=True)
                 self._push(side)
 
     def refresh(self, side: str, focus: str | None = None) -> None:
