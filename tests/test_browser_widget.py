@@ -273,3 +273,26 @@ def test_a_move_between_local_folders_is_a_rename(tmp_path):
     user.stop()
     assert (tmp_path / "b" / "f.txt").stat().st_ino == inode  # renamed, not copied
     assert names(b.right) == ["f.txt"] and names(b.left) == []
+
+
+def test_search_results_stream_and_stop_at_ten_thousand_with_a_more_flag(s3, bucket):
+    from tfm_jupyter.browser.widget import Browser
+
+    s3.seed(bucket, {f"s/d{i % 7}/f{i:05d}.csv": b"" for i in range(10_050)})
+    sent = []
+
+    class Watched(Browser):
+        def send(self, content, buffers=None):
+            sent.append(content)
+
+    b = Watched(f"s3://{bucket}/s", "s3://")
+    b.wait()
+    with s3.counting() as counts:
+        press(b, "search", kind="name", pattern="*.csv")
+    results = [m for m in sent if m.get("type") == "results"]
+    assert sum(len(m["items"]) for m in results) == 10_000
+    assert results[-1]["done"] and results[-1]["more"] and not any(m["more"] for m in results[:-1])
+    assert len(results) > 2  # streamed in batches as they were found, not all at the end
+    assert results[0]["items"][0] == "d0/f00000.csv"
+    assert only(counts, ListObjectsV2=11)  # one flat listing of 10,050 keys
+    assert "found 10,000 file(s) (and more)" in b.message["text"]

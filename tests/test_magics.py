@@ -183,3 +183,11 @@ def test_completion_of_buckets_prefixes_and_string_literals_from_the_cache(ip, s
     assert in_code == [f"p = Path('s3://{bucket}/sales/2024/", f"p = Path('s3://{bucket}/sales/2025/"]
     run(ip, f"%s3cd s3://{bucket}/sales")
     assert complete(ip, "%s3ls 202") == ["%s3ls 2024/", "%s3ls 2025/"]
+
+
+def test_long_copies_show_the_progress_bar(ip, tmp_path, s3, bucket, capsys):
+    for index in range(60):
+        (tmp_path / f"{index}.txt").write_text("x")
+    run(ip, f"%s3cp -r {tmp_path} s3://{bucket}/bar")
+    assert "60/60 files" in capsys.readouterr().err
+    assert len(s3.keys(bucket, "bar/")) == 60
