@@ -97,7 +97,7 @@ class JobRunner:
                              (verb, "Cancel"))
         if answer["button"] != verb:
             return
-        pairs = self._resolve_conflicts(side, rows, target_pane)
+        pairs = self._resolve_conflicts(other, rows)
         if not pairs:
             return
         if move and all(isinstance(p, LocalPath) for p in (source_pane.cwd, target_dir)):
@@ -118,12 +118,13 @@ class JobRunner:
                        f"{time.monotonic() - started:.1f} s")
         self._refresh(other, *((side,) if move else ()), focus=pairs[0][1].name)
 
-    def _resolve_conflicts(self, side: str, rows: list[Row], target_pane: Any) -> list[tuple[Row, Any]]:
-        """Ask Overwrite / Skip / Rename / Cancel for each name that exists in the target."""
+    def _resolve_conflicts(self, target_side: str, rows: list[Row]) -> list[tuple[Row, Any]]:
+        """Ask Overwrite / Skip / Rename / Cancel for each name that exists in the target pane."""
+        target_pane = self.browser.pane(target_side)
         existing = {r.name for r in target_pane.rows}
         pairs, remembered = [], None
         for row in rows:
-            target = self._target(target_pane, row.name)
+            target = self.browser.child(target_side, row.name)
             if row.name in existing:
                 choice = remembered
                 if choice is None:
@@ -137,14 +138,10 @@ class JobRunner:
                 if choice == "Skip":
                     continue
                 if choice == "Rename":
-                    target = self._target(target_pane, _free_name(row.name, existing))
+                    target = self.browser.child(target_side, _free_name(row.name, existing))
                     existing.add(target.name)
             pairs.append((row, target))
         return pairs
-
-    def _target(self, pane: Any, name: str) -> Any:
-        cwd = pane.cwd
-        return cwd._child(name) if isinstance(cwd, S3Path) else cwd / name
 
     # -- delete, rename, create --------------------------------------------------------------------------
 
