@@ -199,3 +199,35 @@ def test_clear_and_invalidate(s3, root, bucket):
     assert only(counts, ListObjectsV2=1)
     clear_s3_cache()
     assert get_s3_cache_stats()["total_entries"] == 0
+
+
+def test_what_each_remaining_operation_costs(s3, root, bucket):
+    from tfm_jupyter import commands
+
+    s3.seed(bucket, {"d/f.txt": b"f", "d/empty/": b"", **{f"many/{i:04d}": b"" for i in range(1500)}})
+    list(root.iterdir()), list((root / "d").iterdir())
+    root.exists()  # the bucket is known to exist from here on
+    costs = {}
+    for name, action in [
+        ("touch new", lambda: (root / "d" / "new.txt").touch()),
+        ("touch existing", lambda: (root / "d" / "f.txt").touch()),
+        ("mkdir", lambda: (root / "d" / "sub").mkdir()),
+        ("rmdir", lambda: (root / "d" / "empty").rmdir()),
+        ("unlink", lambda: (root / "d" / "f.txt").unlink()),
+        ("info", lambda: ((root / "d" / "new.txt").info.content_type, (root / "d" / "new.txt").info.size)),
+        ("versions", lambda: (root / "d" / "new.txt").versions()),
+        ("rm -r 1,500", lambda: commands.rm([f"s3://{bucket}/many"], recursive=True, yes=True)),
+    ]:
+        with s3.counting() as counts:
+            action()
+        costs[name] = dict(+counts)
+    assert costs == {
+        "touch new": {"PutObject": 1},  # the folder was listed: no probe
+        "touch existing": {},
+        "mkdir": {"PutObject": 1},
+        "rmdir": {"ListObjectsV2": 1, "DeleteObject": 1},  # its own (empty) listing, then the marker
+        "unlink": {"DeleteObject": 1},
+        "info": {"HeadObject": 1},  # once for both fields
+        "versions": {"ListObjectVersions": 1},
+        "rm -r 1,500": {"ListObjectsV2": 2, "DeleteObjects": 2},  # one flat listing, batches of 1,000
+    }
