@@ -87,6 +87,35 @@ def test_a_single_file_copy_in_s3_costs_one_copy_object_when_the_folder_is_liste
     assert only(cold, CopyObject=1, ListObjectsV2=2)  # a probe of the source, one of the target
 
 
+def test_a_tree_copy_costs_the_listing_boto3_would_make(s3, root, bucket):
+    s3.seed(bucket, {f"src/{i:04d}": b"x" for i in range(1005)} | {"src.txt": b"sibling", "srcdir/a": b"a"})
+    with s3.counting() as counts:
+        (root / "src").copy(root / "dst", progress=False)
+    # The source's probe is the first page of its listing; the second page continues after it.
+    assert only(counts, ListObjectsV2=2, CopyObject=1005)
+    assert s3.keys(bucket, "dst/") == [f"dst/{i:04d}" for i in range(1005)]
+    assert not (root / "dst.txt").exists() and not (root / "dst" / "a").exists()
+
+
+def test_a_tree_copy_lists_the_folder_when_siblings_fill_the_probe(s3, root, bucket):
+    s3.seed(bucket, {f"d-{i:04d}": b"s" for i in range(1001)} | {"d/x": b"x", "d/sub/y": b"y"})
+    with s3.counting() as counts:
+        (root / "d").copy(root / "e", progress=False)
+    assert only(counts, ListObjectsV2=2, CopyObject=2)  # the probe page, then the folder's own listing
+    assert s3.keys(bucket, "e") == ["e/sub/y", "e/x"]
+
+
+def test_a_tree_copied_onto_an_s3_file(s3, root, bucket):
+    s3.seed(bucket, {"src/a": b"a", "taken": b"file"})
+    with pytest.raises(NotADirectoryError), s3.counting() as counts:
+        (root / "src").copy(root / "taken", overwrite=False, progress=False)
+    assert only(counts, ListObjectsV2=2)  # source and target, each one listing
+    assert s3.keys(bucket, "taken") == ["taken"]
+    (root / "src").copy(root / "taken", progress=False)  # S3 holds both, as after write_bytes
+    assert s3.keys(bucket, "taken") == ["taken", "taken/a"]
+    assert (root / "taken").is_file() and (root / "taken").is_dir()
+
+
 def test_local_to_local_copy_and_move(tmp_path):
     source = make_local_tree(tmp_path / "src")
     digest = tree_digest(source)

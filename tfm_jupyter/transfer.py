@@ -73,9 +73,11 @@ def plan_copy(source: Any, target: Any, *, overwrite: bool = True, select: Selec
     """
     source, target = Path(source), Path(target)
     plan = TransferPlan(source, target, select=select)
+    if isinstance(source, S3Path) and source.key:
+        _s3_store().survey(source.bucket, source.key)  # answers is_dir() and lists the tree at once
     if source.is_dir():
         _check_not_inside(source, target)
-        if target.is_file():
+        if _lands_on_a_file(target, overwrite):
             raise errors.NotADirectory("Not a directory: cannot copy a directory onto a file", str(target), "copy")
         _plan_tree(plan)
     elif source.is_file():
@@ -91,6 +93,20 @@ def plan_copy(source: Any, target: Any, *, overwrite: bool = True, select: Selec
     if not overwrite:
         _refuse_existing(plan)
     return plan
+
+
+def _lands_on_a_file(target: Any, overwrite: bool) -> bool:
+    """Whether a directory copy would land on a file.
+
+    On S3 that costs a request the copy itself does not need, so it is asked only with
+    ``overwrite=False`` (where the same request also lists what already exists below the target);
+    otherwise S3 ends up holding the object and the folder side by side, as after ``write_bytes``.
+    """
+    if isinstance(target, S3Path):
+        if overwrite or not target.key:
+            return False
+        _s3_store().survey(target.bucket, target.key)
+    return target.is_file()
 
 
 def _check_not_inside(source: Any, target: Any) -> None:

@@ -122,6 +122,32 @@ class S3Store:
             return file.merged(DIRECTORY)
         return file or (DIRECTORY if is_dir else NOT_FOUND)
 
+    def survey(self, bucket: str, key: str) -> ObjectInfo | Any:
+        """What lives at entry ``key`` and, when it is a directory, everything below it (cached as
+        ``list_tree``): one flat ListObjectsV2 from ``Prefix=key`` answers both when nothing that
+        sorts between ``key`` and ``key/`` fills the page, so a copy's source costs what listing it
+        alone would.  Answered from the cache, without the tree, when the entry is already known.
+        """
+        parent, _ = split_key(key)
+        if not key or self.known_listing(bucket, parent) is not None or self.cache.peek("stat", bucket, key)[0]:
+            return self.stat(bucket, key)
+        self.cache.record(hit=False)
+        generation = self.cache.generation(bucket)
+        try:
+            first = client.call("list_objects_v2", Bucket=bucket, Prefix=key)
+        except (errors.BucketNotFound, errors.AccessDenied):
+            return self.stat(bucket, key)  # the probe knows both answers (NOT_FOUND, or a HeadObject)
+        dir_prefix = key + "/"
+        contents = first.get("Contents", [])
+        tree = tree_from_pages(dir_prefix, _pages_below(bucket, dir_prefix, first))
+        file = next((info_from_contents(c) for c in contents if c["Key"] == key), None)
+        is_dir = tree[dir_prefix].has_marker or bool(tree[dir_prefix].children)
+        found = file.merged(DIRECTORY) if file and is_dir else file or (DIRECTORY if is_dir else NOT_FOUND)
+        self.cache.put("stat", bucket, key, found, _generation=generation)
+        if is_dir:
+            self.cache.put("list_tree", bucket, dir_prefix, tree, _generation=generation)
+        return found
+
     def _head_probe(self, bucket: str, key: str) -> ObjectInfo | Any:
         try:
             return info_from_response(client.call("head_object", Bucket=bucket, Key=key))
@@ -441,6 +467,23 @@ class S3Store:
 
 def _pages(listing: Listing) -> int:
     return max(1, -(-len(listing.children) // 1000))
+
+
+def _pages_below(bucket: str, dir_prefix: str, first: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The pages listing ``dir_prefix``, given the first page of a listing from a shorter prefix.
+
+    Keys sort as UTF-8 bytes (as Python compares code points), so the keys below ``dir_prefix`` form
+    one run in ``first``; whatever the page did not reach is listed from there on.
+    """
+    contents = first.get("Contents", [])
+    yield {"Contents": [c for c in contents if c["Key"].startswith(dir_prefix)]}
+    if not first.get("IsTruncated") or not contents:
+        return
+    last = contents[-1]["Key"]
+    if last < dir_prefix:  # siblings such as `key-1/…` filled the page before the directory began
+        yield from client.paginate("list_objects_v2", Bucket=bucket, Prefix=dir_prefix)
+    elif last.startswith(dir_prefix):
+        yield from client.paginate("list_objects_v2", Bucket=bucket, Prefix=dir_prefix, StartAfter=last)
 
 
 def _child(listing: Listing, name: str) -> ObjectInfo | None:
