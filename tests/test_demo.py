@@ -41,6 +41,8 @@ def test_the_demo_serves_the_notebooks_against_a_seeded_local_s3(tmp_path):
                           aws_secret_access_key="demo-secret-key")
         assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {"demo", "scratch"}
         assert s3.list_objects_v2(Bucket="demo", Prefix="logs/big/", MaxKeys=5)["KeyCount"] == 5
+        first_csv = s3.list_objects_v2(Bucket="demo", Prefix="sales/2024/north/", MaxKeys=1)["Contents"][0]["Key"]
+        assert s3.head_object(Bucket="demo", Key=first_csv)["ContentType"] == "text/csv"  # typed like uploads
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         try:

@@ -8,6 +8,7 @@ second) instead of over HTTP.  Needs the ``moto[server]`` extra.
 from __future__ import annotations
 
 import contextlib
+import mimetypes
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -161,7 +162,10 @@ class LocalS3Server:
         self.backend.create_bucket(name, region)
 
     def put_objects(self, bucket: str, objects: Mapping[str, bytes]) -> None:
-        """Store many objects at once (about 30,000 per second)."""
+        """Store many objects at once (about 30,000 per second), typed by their names as uploads are."""
         backend = self.backend
         for key, value in objects.items():
-            backend.put_object(bucket, key, value)
+            stored = backend.put_object(bucket, key, value)
+            content_type = mimetypes.guess_type(key, strict=False)[0]
+            if content_type:
+                stored.set_metadata({"Content-Type": content_type})
