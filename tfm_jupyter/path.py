@@ -430,7 +430,8 @@ class S3Path(_TransferMethods, PureS3Path, Path):
     def touch(self, mode: int = 0o666, exist_ok: bool = True) -> None:
         """Create an empty object if nothing is here; an existing object is left as it is.
 
-        S3 cannot change an object's mtime without rewriting it, so ``touch`` never does.
+        S3 changes an mtime only by copying the object onto itself (a new version, headers and
+        encryption to restate, a 5 GiB limit), so ``touch`` never rewrites data for a timestamp.
         """
         if self.exists():
             if not exist_ok:
