@@ -45,8 +45,9 @@ def press(browser, action, pane="left", **extra):
 
 
 def focus(browser, side, name, selection=()):
-    state = dict(getattr(browser, f"{side}_state"), focus=name, selection=list(selection))
-    setattr(browser, f"{side}_state", state)  # what the front end does on arrow keys / space
+    state = dict(getattr(browser, f"{side}_state"), focus=name)
+    setattr(browser, f"{side}_state", state)  # what the front end does on arrow keys
+    setattr(browser, f"{side}_selection", {"listing": state["listing"], "names": list(selection)})  # space
 
 
 def names(pane):
@@ -228,6 +229,20 @@ def test_selected_and_live_cwd(s3, tree):
     assert b.left.cwd == Path(f"s3://{tree}/src")
     focus(b, "left", "b.csv")
     assert b.selected == [Path(f"s3://{tree}/src/b.csv")]
+
+
+def test_the_selection_travels_apart_from_the_cursor(s3, tree):
+    b = browse(f"s3://{tree}/src", "s3://")
+    b.wait()
+    focus(b, "left", "b.csv", selection=["a.txt", "b.csv"])
+    assert "selection" not in b.left_state  # a cursor move sends the small state only
+    focus_only = dict(b.left_state, focus="a.txt")
+    b.left_state = focus_only
+    assert b.left.selection == {"a.txt", "b.csv"} and b.left.focus == "a.txt"
+    b.left_selection = {"listing": b.left.listing - 1, "names": ["sub"]}  # about an older listing
+    assert b.left.selection == {"a.txt", "b.csv"}
+    press(b, "open", state={"focus": "sub", "listing": b.left.listing})  # a partial state, as keys send
+    assert b.left_selection == {"listing": b.left.listing, "names": []} and b.left.cwd.name == "sub"
 
 
 def test_stale_front_end_state_is_answered_with_the_truth(s3, tree):

@@ -77,16 +77,23 @@ class PaneView {
   }
 
   state() {
-    return this.browser.model.get(`${this.side}_state`) || {};
+    const model = this.browser.model;
+    const state = model.get(`${this.side}_state`) || {};
+    const chosen = model.get(`${this.side}_selection`) || {};
+    return { ...state, selection: chosen.listing === state.listing ? chosen.names ?? [] : [] };
   }
 
   update(changes) {
-    const next = { ...this.state(), ...changes };
-    this.browser.model.set(`${this.side}_state`, next);
-    this.browser.model.save_changes();
+    const model = this.browser.model;
+    const { selection, ...rest } = changes;
+    const state = model.get(`${this.side}_state`) || {};
+    // The selection has a trait of its own: a cursor move must not resend 100,000 selected names.
+    if (Object.keys(rest).length) model.set(`${this.side}_state`, { ...state, ...rest });
+    if (selection !== undefined) model.set(`${this.side}_selection`, { listing: state.listing, names: selection });
+    model.save_changes();
     // Trait syncs are held back while one is in flight; this message is not, so Python code
     // (b.selected, b.left.focus) sees what the screen shows as soon as the key is handled.
-    this.browser.model.send({ action: "state", pane: this.side, state: next });
+    model.send({ action: "state", pane: this.side, state: { ...changes, listing: state.listing } });
     this.refresh();
   }
 
@@ -254,6 +261,8 @@ class BrowserView {
       ["msg:custom", (message) => this.custom(message)],
       ["change:left_state", () => this.panes.left.refresh()],
       ["change:right_state", () => this.panes.right.refresh()],
+      ["change:left_selection", () => this.panes.left.refresh()],
+      ["change:right_selection", () => this.panes.right.refresh()],
       ["change:active", () => PANES.forEach((side) => this.panes[side].refresh())],
       ["change:dialog", () => this.renderDialog()],
       ["change:job", () => this.renderJob()],

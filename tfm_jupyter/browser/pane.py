@@ -191,12 +191,17 @@ class PaneState:
         return {"items": len(visible), "dirs": sum(r.is_dir for r in visible), "selected": len(chosen),
                 "selected_bytes": sum(r.size or 0 for r in chosen if not r.is_dir)}
 
-    # -- the wire (the widget's per-pane trait) --------------------------------------------------------
+    # -- the wire (the widget's per-pane traits) -------------------------------------------------------
 
     def to_state(self) -> dict[str, Any]:
-        return {"cwd": str(self.cwd), "focus": self.focus, "selection": sorted(self.selection), "sort": self.sort,
+        """Everything but the selection: small, so it can travel with every key press."""
+        return {"cwd": str(self.cwd), "focus": self.focus, "sort": self.sort,
                 "descending": self.descending, "show_hidden": self.show_hidden, "pattern": self.pattern,
                 "listing": self.listing, "complete": self.complete, "cached": self.cached}
+
+    def selection_state(self) -> dict[str, Any]:
+        """The selection, in a trait of its own so that moving the cursor never resends it."""
+        return {"listing": self.listing, "names": sorted(self.selection)}
 
     def apply_state(self, state: dict[str, Any]) -> None:
         """Take what the front end changed (focus, selection, sort, filter, hidden)."""

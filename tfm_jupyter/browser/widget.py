@@ -1,7 +1,8 @@
 """The two-pane browser widget: traitlets and messages on top of two :class:`PaneState` objects.
 
 The front end owns cursor movement, selection, sorting and filtering (and reports them through
-``left_state``/``right_state``); this side owns everything that touches storage: listing (streamed
+``left_state``/``right_state`` and, kept apart because it can hold 100,000 names,
+``left_selection``/``right_selection``); this side owns everything that touches storage: listing (streamed
 page by page in a background thread), previews, and the file operations, which run as jobs in
 another background thread so the widget and the kernel stay responsive.
 """
@@ -45,6 +46,8 @@ class Browser(anywidget.AnyWidget):
 
     left_state = traitlets.Dict().tag(sync=True)
     right_state = traitlets.Dict().tag(sync=True)
+    left_selection = traitlets.Dict().tag(sync=True)
+    right_selection = traitlets.Dict().tag(sync=True)
     active = traitlets.Unicode("left").tag(sync=True)
     dialog = traitlets.Dict().tag(sync=True)
     job = traitlets.Dict().tag(sync=True)
@@ -68,6 +71,7 @@ class Browser(anywidget.AnyWidget):
 
         self._meter_start = meter_reading()
         self.observe(self._front_end_changed, names=["left_state", "right_state"])
+        self.observe(self._selection_changed, names=["left_selection", "right_selection"])
         self.on_msg(self._on_message)
         for side in SIDES:
             self._push(side)
@@ -124,8 +128,9 @@ class Browser(anywidget.AnyWidget):
     # -- state in both directions ------------------------------------------------------------------
 
     def _push(self, side: str) -> None:
-        with self._lock:
+        with self._lock, self.hold_sync():  # one message, so the front end never sees them apart
             setattr(self, f"{side}_state", self.pane(side).to_state())
+            setattr(self, f"{side}_selection", self.pane(side).selection_state())
 
     def _front_end_changed(self, change: dict[str, Any]) -> None:
         side = change["name"].split("_")[0]
@@ -135,6 +140,13 @@ class Browser(anywidget.AnyWidget):
                 self._push(side)  # the front end spoke about an older listing: send the truth again
             else:
                 pane.apply_state(change["new"])
+
+    def _selection_changed(self, change: dict[str, Any]) -> None:
+        side = change["name"].split("_")[0]
+        names = change["new"].get("names")
+        if isinstance(names, list):
+            with self._lock:
+                self.pane(side).apply_state({"listing": change["new"].get("listing"), "selection": names})
 
     def notify(self, text: str, level: str = "info") -> None:
         """Show a line in the widget's status area (errors never kill the widget)."""
