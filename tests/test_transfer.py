@@ -10,7 +10,7 @@ import pytest
 from faults import Fault, faults
 
 from conftest import only
-from tfm_jupyter import Path, configure_s3, errors
+from tfm_jupyter import Path, clear_s3_cache, configure_s3, errors
 
 UNICODE_NAMES = ("naïve café.txt", "résumé #1.csv", "a+b=c.txt", "with space.txt", "📊 chart.bin")
 
@@ -114,6 +114,10 @@ def test_a_tree_copied_onto_an_s3_file(s3, root, bucket):
     (root / "src").copy(root / "taken", progress=False)  # S3 holds both, as after write_bytes
     assert s3.keys(bucket, "taken") == ["taken", "taken/a"]
     assert (root / "taken").is_file() and (root / "taken").is_dir()
+    clear_s3_cache()
+    with s3.counting() as counts:
+        (root / "src").copy(root / "fresh", overwrite=False, progress=False)
+    assert only(counts, ListObjectsV2=2, CopyObject=1)  # the target's one listing answers every check
 
 
 def test_local_to_local_copy_and_move(tmp_path):

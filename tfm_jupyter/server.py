@@ -8,12 +8,13 @@ second) instead of over HTTP.  Needs the ``moto[server]`` extra.
 from __future__ import annotations
 
 import contextlib
-import mimetypes
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs
+
+from .uri import guess_content_type
 
 __all__ = ["LocalS3Server", "classify_request"]
 
@@ -166,6 +167,4 @@ class LocalS3Server:
         backend = self.backend
         for key, value in objects.items():
             stored = backend.put_object(bucket, key, value)
-            content_type = mimetypes.guess_type(key, strict=False)[0]
-            if content_type:
-                stored.set_metadata({"Content-Type": content_type})
+            stored.set_metadata({"Content-Type": guess_content_type(key)})

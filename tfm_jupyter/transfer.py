@@ -25,6 +25,7 @@ from typing import Any
 
 from . import errors
 from .path import LocalPath, Path, S3Path
+from .uri import guess_content_type
 
 __all__ = ["TransferPlan", "copy", "copy_into", "execute", "move", "move_into", "plan_copy", "target_in"]
 
@@ -326,7 +327,6 @@ def _wait(future: Any, cancel: threading.Event | None) -> None:
 def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter: _Reporter,
                  cancel: threading.Event | None = None) -> None:
     from .s3.client import TransferBatch
-    from .s3.store import guess_content_type
 
     store = _s3_store()
     submitted: list[tuple[FileJob, Any, str, tuple[str, str]]] = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import mimetypes
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePosixPath
@@ -22,6 +23,7 @@ from typing import Any
 __all__ = [
     "MAX_KEY_BYTES",
     "PureS3Path",
+    "guess_content_type",
     "is_s3_uri",
     "match_parts",
     "split_s3_uri",
@@ -60,6 +62,11 @@ def validate_key(key: str) -> str:
     if size > MAX_KEY_BYTES:
         raise ValueError(f"S3 key is {size} bytes long; S3 allows at most {MAX_KEY_BYTES} bytes")
     return key
+
+
+def guess_content_type(key: str) -> str:
+    """The Content-Type an object gets from its name when the writer does not say."""
+    return mimetypes.guess_type(key, strict=False)[0] or "application/octet-stream"
 
 
 def split_s3_uri(uri: str) -> tuple[str, tuple[str, ...]]:

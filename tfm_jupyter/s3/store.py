@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import mimetypes
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .. import errors
 from ..cache import NOT_FOUND, S3Cache
+from ..uri import guess_content_type
 from . import client
 from .entries import (
     DIRECTORY,
@@ -61,10 +61,6 @@ def ancestor_prefixes(key: str) -> list[str]:
         cut = key.rfind("/", 0, cut)
     prefixes.append("")
     return prefixes
-
-
-def guess_content_type(key: str) -> str:
-    return mimetypes.guess_type(key, strict=False)[0] or "application/octet-stream"
 
 
 class S3Store:
@@ -112,21 +108,18 @@ class S3Store:
         except errors.AccessDenied:
             return self._head_probe(bucket, key)  # credentials without s3:ListBucket can still HEAD
         contents = page.get("Contents", ())
-        file = next((info_from_contents(c) for c in contents if c["Key"] == key), None)
         commons = [c["Prefix"] for c in page.get("CommonPrefixes", ())]
         is_dir = dir_prefix in commons
         last = max([c["Key"] for c in contents] + commons, default="")
         if not is_dir and page.get("IsTruncated") and last < dir_prefix:
             is_dir = client.call("list_objects_v2", Bucket=bucket, Prefix=dir_prefix, MaxKeys=1).get("KeyCount", 0) > 0
-        if file and is_dir:
-            return file.merged(DIRECTORY)
-        return file or (DIRECTORY if is_dir else NOT_FOUND)
+        return _entry(key, contents, is_dir)
 
     def survey(self, bucket: str, key: str) -> ObjectInfo | Any:
-        """What lives at entry ``key`` and, when it is a directory, everything below it (cached as
-        ``list_tree``): one flat ListObjectsV2 from ``Prefix=key`` answers both when nothing that
-        sorts between ``key`` and ``key/`` fills the page, so a copy's source costs what listing it
-        alone would.  Answered from the cache, without the tree, when the entry is already known.
+        """What lives at entry ``key`` and everything below ``key/`` (cached as ``list_tree``, empty
+        when it is no directory): one flat ListObjectsV2 from ``Prefix=key`` answers both when
+        nothing that sorts between ``key`` and ``key/`` fills the page, so a copy's source costs what
+        listing it alone would.  Answered from the cache, without the tree, when the entry is known.
         """
         parent, _ = split_key(key)
         if not key or self.known_listing(bucket, parent) is not None or self.cache.peek("stat", bucket, key)[0]:
@@ -138,14 +131,11 @@ class S3Store:
         except (errors.BucketNotFound, errors.AccessDenied):
             return self.stat(bucket, key)  # the probe knows both answers (NOT_FOUND, or a HeadObject)
         dir_prefix = key + "/"
-        contents = first.get("Contents", [])
         tree = tree_from_pages(dir_prefix, _pages_below(bucket, dir_prefix, first))
-        file = next((info_from_contents(c) for c in contents if c["Key"] == key), None)
-        is_dir = tree[dir_prefix].has_marker or bool(tree[dir_prefix].children)
-        found = file.merged(DIRECTORY) if file and is_dir else file or (DIRECTORY if is_dir else NOT_FOUND)
+        found = _entry(key, first.get("Contents", ()), tree[dir_prefix].exists)
         self.cache.put("stat", bucket, key, found, _generation=generation)
-        if is_dir:
-            self.cache.put("list_tree", bucket, dir_prefix, tree, _generation=generation)
+        # Kept even when empty: a known-empty tree stays true until a write below it drops it.
+        self.cache.put("list_tree", bucket, dir_prefix, tree, _generation=generation)
         return found
 
     def _head_probe(self, bucket: str, key: str) -> ObjectInfo | Any:
@@ -467,6 +457,14 @@ class S3Store:
 
 def _pages(listing: Listing) -> int:
     return max(1, -(-len(listing.children) // 1000))
+
+
+def _entry(key: str, contents: Iterable[Mapping[str, Any]], is_dir: bool) -> ObjectInfo | Any:
+    """What lives at ``key``, given listed ``contents`` that include it if it is an object."""
+    file = next((info_from_contents(c) for c in contents if c["Key"] == key), None)
+    if file and is_dir:
+        return file.merged(DIRECTORY)
+    return file or (DIRECTORY if is_dir else NOT_FOUND)
 
 
 def _pages_below(bucket: str, dir_prefix: str, first: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
