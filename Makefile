@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test install browser bench
+.PHONY: demo test test-repeat install browser bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: install browser
 	$(BIN)/ruff check --no-cache tfm_jupyter tests benchmarks conftest.py
 	cd js && npm test
 	$(BIN)/pytest
+
+## test-repeat: the test command N times (N=5 unless given), each from a fresh clone of HEAD
+N ?= 5
+test-repeat:
+	bash .ci/repeat $(N)
 
 ## bench: the benchmarks of benchmarks/ (writes benchmarks/RESULTS.md). The peers go into their own
 ## environments (.venv-bench; the AWS CLI, which pins botocore, into .venv-awscli), never into .venv.

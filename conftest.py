@@ -138,6 +138,26 @@ def run_threads(worker: Any, count: int = 16) -> list[BaseException]:
     return failures
 
 
+@pytest.fixture
+def interrupt_main() -> Iterator[Any]:
+    """A function sending SIGINT to the main thread, as the notebook's stop button does.
+
+    Automatic garbage collection is off meanwhile: a signal whose handler runs inside a gc callback
+    (hypothesis installs one) raises its KeyboardInterrupt there, where Python swallows it.
+    """
+    import gc
+    import signal
+    import threading
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def only(counts: Counter, **expected: int) -> bool:
     """True when ``counts`` holds exactly ``expected`` (operations not named must be zero)."""
     return +counts == Counter(expected)

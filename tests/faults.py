@@ -1,7 +1,9 @@
-"""Fault rules for the test server: fail, delay or cut short chosen S3 requests.
+"""Fault rules for the test server: fail, delay, hold or cut short chosen S3 requests.
 
 A rule matches by S3 operation, a regular expression on the request path (``/bucket/key``) and
-optionally only the Nth matching request; it fires ``times`` times (``None``: forever).
+optionally only the Nth matching request; it fires ``times`` times (``None``: forever).  A
+:class:`Gate` holds matching requests at the server until the test releases them, so a transfer
+can be stopped at a known point instead of raced with a timer.
 """
 
 from __future__ import annotations
@@ -19,9 +21,41 @@ ERROR_BODY = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
 STATUS_TEXT = {403: "403 Forbidden", 500: "500 Internal Server Error", 503: "503 Slow Down"}
 
 
+class Gate:
+    """Holds requests at the server: ``arrived(n)`` waits until ``n`` are held, ``release()`` lets all go.
+
+    ``on_arrival(count)`` runs in the server thread as each request is held (e.g. to send a signal
+    once every worker is known to be waiting).  A held request gives up after ``limit`` seconds, so a
+    failing test cannot hang the server.
+    """
+
+    def __init__(self, on_arrival: Any = None, limit: float = 120.0):
+        self.on_arrival, self.limit = on_arrival, limit
+        self.count = 0
+        self._changed = threading.Condition()
+        self._open = threading.Event()
+
+    def hold(self) -> None:
+        with self._changed:
+            self.count += 1
+            count = self.count
+            self._changed.notify_all()
+        if self.on_arrival is not None:
+            self.on_arrival(count)
+        self._open.wait(self.limit)
+
+    def arrived(self, count: int = 1, timeout: float = 60.0) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.count >= count, timeout)
+
+    def release(self) -> None:
+        self._open.set()
+
+
 @dataclass
 class Fault:
-    """What to do to matching requests: ``status`` (+ ``code``), ``delay`` seconds, or ``truncate`` bytes."""
+    """What to do to matching requests: ``status`` (+ ``code``), ``delay`` seconds, ``hold`` at a
+    :class:`Gate`, or ``truncate`` bytes."""
 
     operation: str | None = None
     path: str | None = None
@@ -31,6 +65,7 @@ class Fault:
     code: str = "InternalError"
     delay: float = 0.0
     truncate: int | None = None
+    hold: Gate | None = None
     seen: int = field(default=0, init=False)
     fired: int = field(default=0, init=False)
 
@@ -62,6 +97,8 @@ class FaultInjector:
                 rule = next((r for r in self.rules if r.matches(operation, path)), None)
             if rule is None:
                 return app(environ, start_response)
+            if rule.hold is not None:
+                rule.hold.hold()
             if rule.delay:
                 time.sleep(rule.delay)
             if rule.status:
@@ -100,3 +137,6 @@ def faults(s3: Any, *rules: Fault) -> Iterator[FaultInjector]:
         yield injector
     finally:
         s3.server.middleware.remove(injector.wrap)
+        for rule in rules:  # no request stays held after its test
+            if rule.hold is not None:
+                rule.hold.release()

@@ -4,54 +4,14 @@ The front end is played by sending the messages it sends (``_on_message``) and a
 from a thread, as a user would click; effects are checked at the server.
 """
 
-import threading
-import time
 
 import pytest
+from faults import Fault, Gate, faults
+from widget_driver import User, focus, names, press
 
 from conftest import only
 from tfm_jupyter import Path
 from tfm_jupyter.browser import browse
-
-
-class User:
-    """Answers the widget's dialogs: each answer is (button, value, apply_all)."""
-
-    def __init__(self, browser, *answers):
-        self.browser, self.answers, self.seen = browser, list(answers), []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self):
-        while not self._stop.is_set():
-            dialog = self.browser.dialog
-            if dialog.get("id") and self.answers:
-                self.seen.append(dialog)
-                button, value, apply_all = self.answers.pop(0)
-                self.browser._answer({"id": dialog["id"], "button": button, "value": value, "apply_all": apply_all})
-                while self.browser.dialog.get("id") == dialog["id"]:
-                    time.sleep(0.005)
-            time.sleep(0.005)
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-
-
-def press(browser, action, pane="left", **extra):
-    browser._on_message(browser, {"action": action, "pane": pane, **extra}, [])
-    browser.wait()
-
-
-def focus(browser, side, name, selection=()):
-    state = dict(getattr(browser, f"{side}_state"), focus=name)
-    setattr(browser, f"{side}_state", state)  # what the front end does on arrow keys
-    setattr(browser, f"{side}_selection", {"listing": state["listing"], "names": list(selection)})  # space
-
-
-def names(pane):
-    return sorted(r.name for r in pane.rows)
 
 
 @pytest.fixture
@@ -190,21 +150,23 @@ def test_preview_text_image_and_metadata(s3, tree):
 def test_cancel_from_the_widget_leaves_nothing_partial(tmp_path, s3, bucket):
     import os
 
-    (tmp_path / "big.bin").write_bytes(os.urandom(64 * 2**20))
+    (tmp_path / "big.bin").write_bytes(os.urandom(24 * 2**20))  # multipart: 3 parts of 8 MiB
     b = browse(tmp_path, f"s3://{bucket}/")
     b.wait()
     focus(b, "left", "big.bin")
-    user = User(b, ("Copy", None, False))
-    b._on_message(b, {"action": "copy", "pane": "left"}, [])
-    deadline = time.monotonic() + 30
-    while not b.job.get("bytes_done") and time.monotonic() < deadline:
-        time.sleep(0.01)
-    b._on_message(b, {"action": "cancel", "pane": "left"}, [])
-    b.wait()
-    user.stop()
+    gate = Gate()
+    with faults(s3, Fault(operation="UploadPart", hold=gate)):
+        user = User(b, ("Copy", None, False))
+        b._on_message(b, {"action": "copy", "pane": "left"}, [])
+        assert gate.arrived(1)  # the upload is under way and cannot finish before the cancel
+        b._on_message(b, {"action": "cancel", "pane": "left"}, [])
+        gate.release()
+        b.wait()
+        user.stop()
     assert "cancelled" in b.message["text"]
     assert s3.keys(bucket) == [] and s3.pending_uploads(bucket) == []
     assert b.job == {}
+    assert names(b.right) == [] and not Path(f"s3://{bucket}/big.bin").exists()
 
 
 def test_errors_show_in_the_status_area_and_the_widget_keeps_working(s3, tree):

@@ -138,18 +138,16 @@ def test_cached_api_call_caches_reads_and_updates_the_cache_after_writes(s3, roo
     assert sorted(p.name for p in root.iterdir()) == ["k.txt", "new.txt"]
 
 
-def test_import_is_fast_and_lazy():
-    code = ("import sys, time; t = time.perf_counter(); import tfm_jupyter; "
-            "print((time.perf_counter() - t) * 1000); "
-            "print(any(m.split('.')[0] in ('boto3', 'botocore', 'IPython', 'moto') for m in sys.modules))")
-    timings = []
-    for _ in range(3):
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                cwd=os.path.dirname(os.path.dirname(__file__)))
-        elapsed, heavy = result.stdout.split()
-        assert heavy == "False"
-        timings.append(float(elapsed))
-    assert min(timings) < 100
+HEAVY = ("boto3", "botocore", "s3transfer", "IPython", "moto", "pandas", "pyarrow", "polars", "duckdb", "fsspec",
+         "ipywidgets", "anywidget")
+
+
+def test_import_is_lazy():
+    # What makes an import slow is what it drags in: asserted by module, not by a stopwatch.
+    code = "import sys, tfm_jupyter; print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:])))"
+    result = subprocess.run([sys.executable, "-c", code, *HEAVY], capture_output=True, text=True, check=True,
+                            cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert result.stdout.strip() == "[]"
 
 
 def test_import_writes_no_files(tmp_path):

@@ -54,13 +54,24 @@ def test_writes_invalidate_the_disk_too(s3, bucket, tmp_path):
 def test_the_ttl_holds_across_processes(s3, bucket, tmp_path):
     s3.seed(bucket, {"t/a": b""})
     db = tmp_path / "cache.sqlite3"
-    run_kernel(db, f"list(Path('s3://{bucket}/t').iterdir())", ttl=0.5)
-    import time
+    run_kernel(db, f"list(Path('s3://{bucket}/t').iterdir())", ttl=60)
+    with s3.counting() as fresh:
+        run_kernel(db, f"list(Path('s3://{bucket}/t').iterdir())", ttl=60)
+    with sqlite3.connect(db) as connection:  # an hour passes for the file (instead of sleeping)
+        connection.execute("UPDATE entries SET expires = expires - 3600")
+    with s3.counting() as expired:
+        run_kernel(db, f"list(Path('s3://{bucket}/t').iterdir())", ttl=60)
+    assert only(fresh) and only(expired, ListObjectsV2=1)
 
-    time.sleep(0.7)
+
+def test_persist_accepts_an_existing_directory(s3, bucket, tmp_path):
+    s3.seed(bucket, {"d/a.txt": b"a"})
+    listing = f"print(len(list(Path('s3://{bucket}/d').iterdir())))"
+    assert run_kernel(tmp_path, listing) == "1"  # tmp_path exists: the cache file goes inside it
+    assert (tmp_path / "s3cache.sqlite3").is_file()
     with s3.counting() as counts:
-        run_kernel(db, f"list(Path('s3://{bucket}/t').iterdir())", ttl=0.5)
-    assert only(counts, ListObjectsV2=1)
+        assert run_kernel(tmp_path, listing) == "1"
+    assert only(counts)
 
 
 def test_object_bodies_are_never_persisted(s3, bucket, tmp_path):

@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import signal
 import threading
 import urllib.request
 
@@ -244,41 +243,41 @@ def test_progress_none_shows_a_tqdm_bar_for_many_files_and_false_is_silent(tmp_p
     assert capsys.readouterr().err == ""
 
 
-def _interrupt_after_first_progress():
+def _interrupt_after_first_progress(interrupt_main):
     fired = threading.Event()
-    main = threading.main_thread().ident
 
     def progress(bytes_done, *_):
         if bytes_done and not fired.is_set():
             fired.set()
-            signal.pthread_kill(main, signal.SIGINT)  # what the notebook's stop button sends the kernel
+            interrupt_main()  # what the notebook's stop button sends the kernel
 
     return progress
 
 
-def test_keyboard_interrupt_during_upload_leaves_no_partial_object_or_pending_upload(tmp_path, s3, root, bucket):
+def test_keyboard_interrupt_during_upload_leaves_no_partial_object_or_pending_upload(
+        tmp_path, s3, root, bucket, interrupt_main):
     (tmp_path / "huge.bin").write_bytes(os.urandom(96 * 2**20))
     with pytest.raises(KeyboardInterrupt):
-        Path(tmp_path / "huge.bin").copy(root / "huge.bin", progress=_interrupt_after_first_progress())
+        Path(tmp_path / "huge.bin").copy(root / "huge.bin", progress=_interrupt_after_first_progress(interrupt_main))
     assert s3.pending_uploads(bucket) == []
     assert s3.keys(bucket) == []
     assert not (root / "huge.bin").exists()
 
 
-def test_keyboard_interrupt_during_download_leaves_no_file(tmp_path, s3, root, bucket):
+def test_keyboard_interrupt_during_download_leaves_no_file(tmp_path, s3, root, bucket, interrupt_main):
     s3.seed(bucket, {"huge.bin": os.urandom(96 * 2**20)})
     with pytest.raises(KeyboardInterrupt):
-        (root / "huge.bin").copy(tmp_path / "huge.bin", progress=_interrupt_after_first_progress())
+        (root / "huge.bin").copy(tmp_path / "huge.bin", progress=_interrupt_after_first_progress(interrupt_main))
     assert os.listdir(tmp_path) == []
 
 
-def test_keyboard_interrupt_during_a_move_keeps_every_source(tmp_path, s3, root, bucket):
+def test_keyboard_interrupt_during_a_move_keeps_every_source(tmp_path, s3, root, bucket, interrupt_main):
     (tmp_path / "src").mkdir()
     for index in range(3):
         (tmp_path / "src" / f"{index}.bin").write_bytes(os.urandom(12 * 2**20))
     digest = tree_digest(tmp_path / "src")
     with pytest.raises(KeyboardInterrupt):
-        Path(tmp_path / "src").move(root / "dst", progress=_interrupt_after_first_progress())
+        Path(tmp_path / "src").move(root / "dst", progress=_interrupt_after_first_progress(interrupt_main))
     assert tree_digest(tmp_path / "src") == digest
     assert s3.pending_uploads(bucket) == []
 

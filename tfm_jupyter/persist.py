@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DiskCache", "default_path"]
+__all__ = ["DiskCache", "cache_file", "default_path"]
 
 log = logging.getLogger("tfm_jupyter.cache")
 SCHEMA = """
@@ -28,17 +28,29 @@ CREATE TABLE IF NOT EXISTS entries (
 )"""
 
 
+FILE_NAME = "s3cache.sqlite3"
+
+
 def default_path() -> Path:
     """``$XDG_CACHE_HOME/tfm_jupyter/s3cache.sqlite3`` (``~/.cache/...`` by default)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "tfm_jupyter" / "s3cache.sqlite3"
+    return Path(base) / "tfm_jupyter" / FILE_NAME
+
+
+def cache_file(location: str | os.PathLike[str]) -> Path:
+    """The SQLite file for ``location``: the file itself, or ``s3cache.sqlite3`` inside a directory
+    (an existing one, or a name written with a trailing slash)."""
+    path = Path(os.path.expanduser(location))
+    if path.is_dir() or str(location).endswith(("/", os.sep)):
+        return path / FILE_NAME
+    return path
 
 
 class DiskCache:
     """Entries keyed like the in-memory cache, stored in one SQLite table."""
 
     def __init__(self, path: str | os.PathLike[str], timeout: float = 0.2):
-        self.path = Path(path)
+        self.path = cache_file(path)
         self.broken: str | None = None
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None

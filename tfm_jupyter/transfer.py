@@ -275,13 +275,16 @@ def _execute(plan: TransferPlan, progress: Progress, cancel: threading.Event | N
     return failures
 
 
-def _run_one(job: FileJob, failures: dict[str, BaseException], reporter: _Reporter, action: Callable[[], None]) -> None:
+def _run_one(job: FileJob, failures: dict[str, BaseException], reporter: _Reporter,
+             action: Callable[[], None]) -> bool:
+    """Run one file's transfer; False (and the error in ``failures``) if it failed."""
     try:
         action()
     except OSError as exc:
         failures[str(job.source)] = exc
-    else:
-        reporter.file_done()
+        return False
+    reporter.file_done()
+    return True
 
 
 def _make_directories(directories: list[Any]) -> None:
@@ -319,43 +322,59 @@ def _copy_local(job: FileJob, reporter: _Reporter, cancel: threading.Event | Non
 
 def _wait(future: Any, cancel: threading.Event | None) -> None:
     """Block until the transfer is done, but give up promptly when ``cancel`` is set."""
-    while cancel is not None and not future.done():
-        if cancel.wait(0.05):
-            raise errors.Cancelled("transfer cancelled: nothing partial was left behind")
+    # The cancel is looked at before the future: once it is set, no transfer still running can win.
+    while cancel is not None:
+        _check(cancel)
+        if future.done():
+            return
+        cancel.wait(0.05)
 
 
 def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter: _Reporter,
                  cancel: threading.Event | None = None) -> None:
     from .s3.client import TransferBatch
 
-    store = _s3_store()
     submitted: list[tuple[FileJob, Any, str, tuple[str, str]]] = []
+    arrived: set[int] = set()
     with TransferBatch(largest=max(job.size for job in jobs)) as batch:
         try:
             for job in jobs:
                 _check(cancel)
-                src, dst = job.source, job.target
-                if isinstance(dst, S3Path) and isinstance(src, S3Path):
-                    future = batch.copy((src.bucket, src.key), dst.bucket, dst.key, job.size, etag=job.etag,
-                                        on_progress=reporter.add_bytes)
-                    submitted.append((job, future, "copy_object", (dst.bucket, dst.key)))
-                elif isinstance(dst, S3Path):
-                    future = batch.upload(os.fspath(src), dst.bucket, dst.key, job.size,
-                                          content_type=guess_content_type(dst.key), on_progress=reporter.add_bytes)
-                    submitted.append((job, future, "put_object", (dst.bucket, dst.key)))
-                else:
-                    os.makedirs(os.path.dirname(os.fspath(dst)) or ".", exist_ok=True)
-                    future = batch.download(src.bucket, src.key, os.fspath(dst), job.size, etag=job.etag,
-                                            on_progress=reporter.add_bytes)
-                    submitted.append((job, future, "get_object", (src.bucket, src.key)))
+                submitted.append(_submit(batch, job, reporter))
             for job, future, operation, location in submitted:
                 _wait(future, cancel)
                 wait = functools.partial(batch.result, future, operation, location)
-                _run_one(job, failures, reporter, wait)
+                if _run_one(job, failures, reporter, wait):
+                    arrived.add(id(job))
         finally:
-            for job, _, _, _ in submitted:
-                if isinstance(job.target, S3Path):
-                    store.record_put(job.target.bucket, job.target.key, None)
+            _record_targets([job for job, *_ in submitted], arrived)
+
+
+def _submit(batch: Any, job: FileJob, reporter: _Reporter) -> tuple[FileJob, Any, str, tuple[str, str]]:
+    src, dst = job.source, job.target
+    if isinstance(dst, S3Path) and isinstance(src, S3Path):
+        future = batch.copy((src.bucket, src.key), dst.bucket, dst.key, job.size, etag=job.etag,
+                            on_progress=reporter.add_bytes)
+        return job, future, "copy_object", (dst.bucket, dst.key)
+    if isinstance(dst, S3Path):
+        future = batch.upload(os.fspath(src), dst.bucket, dst.key, job.size,
+                              content_type=guess_content_type(dst.key), on_progress=reporter.add_bytes)
+        return job, future, "put_object", (dst.bucket, dst.key)
+    os.makedirs(os.path.dirname(os.fspath(dst)) or ".", exist_ok=True)
+    future = batch.download(src.bucket, src.key, os.fspath(dst), job.size, etag=job.etag,
+                            on_progress=reporter.add_bytes)
+    return job, future, "get_object", (src.bucket, src.key)
+
+
+def _record_targets(jobs: list[FileJob], arrived: set[int]) -> None:
+    """Only a target that arrived is recorded as written; a failed or cancelled one is only forgotten."""
+    store = _s3_store()
+    for job in jobs:
+        if isinstance(job.target, S3Path):
+            if id(job) in arrived:
+                store.record_put(job.target.bucket, job.target.key, None)
+            else:
+                store.forget_key(job.target.bucket, job.target.key)
 
 
 # -- public API ---------------------------------------------------------------------------------------

@@ -36,9 +36,15 @@ def cached_api_call(store: Any, bucket: str, key: str, operation: str, ttl: floa
         return store.cache.get_or_load(operation, bucket, key, lambda: client.call(operation, **params),
                                        ttl, **cache_params)
     try:
-        return client.call(operation, **params)
-    finally:
-        _after_write(store, operation, bucket, key)
+        response = client.call(operation, **params)
+    except BaseException:
+        if key:
+            store.forget_key(bucket, key)
+        else:
+            store.cache.invalidate_bucket(bucket)
+        raise
+    _after_write(store, operation, bucket, key)
+    return response
 
 
 def _after_write(store: Any, operation: str, bucket: str, key: str) -> None:

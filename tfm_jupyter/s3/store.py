@@ -16,6 +16,7 @@ After our own writes the entries are updated in place (never left stale), see ``
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -304,7 +305,8 @@ class S3Store:
         if exclusive:
             params["IfNoneMatch"] = "*"
         with self.key_lock(bucket, key):
-            response = client.call("put_object", **params)
+            with self.forgetting_on_failure(bucket, key):
+                response = client.call("put_object", **params)
             info = ObjectInfo(is_file=True, is_dir=False, size=len(data), mtime=response_date(response),
                               etag=response.get("ETag"), storage_class="STANDARD",
                               content_type=params["ContentType"])
@@ -317,41 +319,43 @@ class S3Store:
                callback: Callable[[int], None] | None = None) -> None:
         """Managed upload of a binary file object (multipart above 8 MiB, failed parts aborted)."""
         extra = {"ContentType": content_type or guess_content_type(key)}
-        with self.key_lock(bucket, key):
-            try:
-                client.upload_fileobj(fileobj, bucket, key, size=size, extra=extra, callback=callback)
-            finally:
-                self.record_put(bucket, key, None)
+        with self.key_lock(bucket, key), self.recording_write(bucket, key):
+            client.upload_fileobj(fileobj, bucket, key, size=size, extra=extra, callback=callback)
 
     def delete(self, bucket: str, key: str) -> None:
         """DeleteObject (S3 answers success even for a missing key; callers check first)."""
         with self.key_lock(bucket, key):
-            client.call("delete_object", Bucket=bucket, Key=key)
+            with self.forgetting_on_failure(bucket, key):
+                client.call("delete_object", Bucket=bucket, Key=key)
             self.record_delete(bucket, key)
 
     def remove_marker(self, bucket: str, prefix: str) -> None:
         """Delete the marker object of an empty directory (``prefix`` ends in ``/``)."""
         with self.key_lock(bucket, prefix):
-            client.call("delete_object", Bucket=bucket, Key=prefix)
+            with self.forgetting_on_failure(bucket, prefix):
+                client.call("delete_object", Bucket=bucket, Key=prefix)
             self.record_delete(bucket, prefix[:-1], directory=True)
 
     def delete_many(self, bucket: str, keys: list[str]) -> dict[str, errors.S3Error]:
         """DeleteObjects in batches of 1000; returns the keys that failed, with their errors."""
         failed: dict[str, errors.S3Error] = {}
-        for start in range(0, len(keys), 1000):
-            batch = keys[start:start + 1000]
-            response = client.call("delete_objects", Bucket=bucket,
-                                   Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
-            for error in response.get("Errors", ()):
-                failed[error["Key"]] = errors.S3Error(
-                    f"DeleteObjects: {error.get('Code')}: {error.get('Message')}", f"s3://{bucket}/{error['Key']}")
-        self.record_tree_change(bucket, _common_prefix(keys))
+        try:
+            for start in range(0, len(keys), 1000):
+                batch = keys[start:start + 1000]
+                response = client.call("delete_objects", Bucket=bucket,
+                                       Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
+                for error in response.get("Errors", ()):
+                    failed[error["Key"]] = errors.S3Error(f"DeleteObjects: {error.get('Code')}: {error.get('Message')}",
+                                                          f"s3://{bucket}/{error['Key']}")
+        finally:  # earlier batches took effect even when a later one failed; dropping is always true
+            self.record_tree_change(bucket, _common_prefix(keys))
         return failed
 
     def make_marker(self, bucket: str, prefix: str) -> None:
         """PutObject of the zero-byte directory marker ``prefix`` (ending in ``/``)."""
         with self.key_lock(bucket, prefix):
-            response = client.call("put_object", Bucket=bucket, Key=prefix, Body=b"")
+            with self.forgetting_on_failure(bucket, prefix):
+                response = client.call("put_object", Bucket=bucket, Key=prefix, Body=b"")
             marker = ObjectInfo(is_file=True, is_dir=False, size=0, mtime=response_date(response),
                                 etag=response.get("ETag"))
             self.cache.update("list_dir", bucket, prefix, lambda listing: listing.with_marker(marker))
@@ -372,6 +376,36 @@ class S3Store:
         self.cache.invalidate_bucket("")
 
     # -- keeping the cache true after our own writes ------------------------------------------------
+
+    @contextlib.contextmanager
+    def recording_write(self, bucket: str, key: str) -> Iterator[None]:
+        """Around a write whose result details are unknown (managed transfers, raw API calls):
+        a success records ``key`` as written; a failure or cancel only forgets what it may have touched."""
+        with self.forgetting_on_failure(bucket, key):
+            yield
+        self.record_put(bucket, key, None)
+
+    @contextlib.contextmanager
+    def forgetting_on_failure(self, bucket: str, key: str) -> Iterator[None]:
+        """A write to ``key`` that raises inside the block leaves the cache knowing less, never more."""
+        try:
+            yield
+        except BaseException:
+            self.forget_key(bucket, key)
+            raise
+
+    def forget_key(self, bucket: str, key: str) -> None:
+        """Drop what is cached about ``key`` and the listings that hold it, asserting nothing.
+
+        After a failed write S3 may hold the old object, or (a timeout that the server did apply)
+        the new one: only a fresh request can tell, so nothing is recorded as created or gone.
+        """
+        for operation in ("body", "head", "stat"):
+            self.cache.discard(operation, bucket, key)
+        parent, _ = split_key(key)
+        self.cache.discard("list_dir", bucket, parent)
+        for prefix in ancestor_prefixes(key):
+            self.cache.discard("list_tree", bucket, prefix)
 
     def record_put(self, bucket: str, key: str, info: ObjectInfo | None) -> None:
         """``key`` now exists: update its parent's listing and make every ancestor a directory.
@@ -559,8 +593,9 @@ def configure_s3_cache(ttl: float | None = None, max_entries: int | None = None,
                        persist: bool | str | os.PathLike[str] | None = None) -> None:
     """Set the default TTL in seconds (``0`` disables caching), the entry limit and the body-byte limit.
 
-    ``persist=True`` (or a file path) also keeps listings and metadata - never object bodies - in an
-    SQLite file, so a restarted kernel opens big folders without listing them again within the TTL;
+    ``persist=True`` (or a file path, or a directory to hold ``s3cache.sqlite3``) also keeps listings
+    and metadata - never object bodies - in an SQLite file, so a restarted kernel opens big folders
+    without listing them again within the TTL;
     ``persist=False`` stops that.  A corrupt or locked file is ignored with a warning.
     """
     cache = get_s3_cache()

@@ -43,9 +43,9 @@ class ObjectVersion:
         from .store import get_store
 
         bucket, key = self.path.bucket, self.path.key
-        client.call("copy_object", Bucket=bucket, Key=key,
-                    CopySource={"Bucket": bucket, "Key": key, "VersionId": self.version_id})
-        get_store().record_put(bucket, key, None)
+        with get_store().recording_write(bucket, key):
+            client.call("copy_object", Bucket=bucket, Key=key,
+                        CopySource={"Bucket": bucket, "Key": key, "VersionId": self.version_id})
 
     def __repr__(self) -> str:
         kind = "delete marker" if self.is_delete_marker else f"{self.size} bytes"
