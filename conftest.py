@@ -142,13 +142,16 @@ def run_threads(worker: Any, count: int = 16) -> list[BaseException]:
 def interrupt_main() -> Iterator[Any]:
     """A function sending SIGINT to the main thread, as the notebook's stop button does.
 
-    Automatic garbage collection is off meanwhile: a signal whose handler runs inside a gc callback
+    For the test's duration SIGINT raises KeyboardInterrupt whatever the suite was started from (a
+    shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it), and
+    automatic garbage collection is off: a signal whose handler runs inside a gc callback
     (hypothesis installs one) raises its KeyboardInterrupt there, where Python swallows it.
     """
     import gc
     import signal
     import threading
 
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -156,6 +159,7 @@ def interrupt_main() -> Iterator[Any]:
     finally:
         if was_enabled:
             gc.enable()
+        signal.signal(signal.SIGINT, previous)
 
 
 def only(counts: Counter, **expected: int) -> bool:

@@ -147,6 +147,40 @@ def test_preview_text_image_and_metadata(s3, tree):
     assert b.preview["kind"] == "meta" and b.preview["meta"]["size"] == "10 B"
 
 
+def test_preview_of_csv_and_parquet_as_tables_from_ranged_reads(s3, tree):
+    import io
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 50_000
+    table = pa.table({"id": range(rows), "blob": [os.urandom(16).hex() for _ in range(rows)]})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, row_group_size=5_000)
+    csv = b"region,amount\n" + b"".join(b"eu,%d\n" % n for n in range(20_000))
+    s3.seed(tree, {"t/big.parquet": buffer.getvalue(), "t/sales.csv": csv})
+    b = browse(f"s3://{tree}/t", "s3://")
+    b.wait()
+    with s3.counting() as counts:
+        focus(b, "left", "big.parquet")
+        press(b, "open")
+    preview = b.preview
+    assert preview["kind"] == "table" and preview["table"]["columns"] == ["id", "blob"]
+    assert preview["table"]["rows"][:2] == [["0", table["blob"][0].as_py()], ["1", table["blob"][1].as_py()]]
+    assert len(preview["table"]["rows"]) == 20 and preview["table"]["more"]
+    assert preview["meta"]["rows"] == "50,000" and preview["meta"]["row groups"] == 10
+    assert "id: int64" in preview["meta"]["schema"]
+    assert counts["HeadObject"] == 1 and counts["GetObject"] <= 4  # footer and one row group, by range
+    with s3.counting() as counts:
+        focus(b, "left", "sales.csv")
+        press(b, "open")
+    table_csv = b.preview["table"]
+    assert b.preview["kind"] == "table" and table_csv["columns"] == ["region", "amount"]
+    assert table_csv["rows"][:2] == [["eu", "0"], ["eu", "1"]] and table_csv["more"]
+    assert counts["GetObject"] == 1  # one ranged GET of the head
+
+
 def test_cancel_from_the_widget_leaves_nothing_partial(tmp_path, s3, bucket):
     import os
 

@@ -33,12 +33,22 @@ def test_joining_segments_keeps_s3_and_an_s3_segment_resets_like_an_absolute_one
     assert Path("s3://bkt/a").joinpath("b", "c.txt") == Path("s3://bkt/a/b/c.txt")
 
 
-def test_os_fspath_and_open_refuse_s3_paths_with_a_clear_type_error():
+def test_os_fspath_is_the_uri_and_the_local_file_system_refuses_it(tmp_path, monkeypatch):
+    import pathlib
+
+    monkeypatch.chdir(tmp_path)
     path = Path("s3://bkt/data.csv")
-    with pytest.raises(TypeError, match="S3 object, not a local file name"):
-        os.fspath(path)
-    with pytest.raises(TypeError, match="S3 object"):
-        open(path)  # noqa: SIM115 - the point is that it never opens a local file
+    assert os.fspath(path) == "s3a://bkt/data.csv"  # what pandas is given: read through us, not pyarrow's S3
+    assert Path(os.fspath(path)) == path and str(Path("s3a://bkt/data.csv")) == "s3://bkt/data.csv"
+    attempts = [
+        lambda: open(path, "w"), lambda: open(path, "wb"), lambda: open(path),  # noqa: SIM115
+        lambda: os.makedirs(path / "sub"), lambda: os.mkdir(path), lambda: pathlib.Path(path).write_text("x"),
+        lambda: os.replace(tmp_path, path), lambda: os.remove(path), lambda: open("s3://bkt/x", "w"),  # noqa: SIM115
+    ]
+    for attempt in attempts:
+        with pytest.raises(PermissionError, match=r"'s3://[^']*' is an S3 location, not a local file"):
+            attempt()
+    assert list(tmp_path.iterdir()) == []  # no ./s3:/ folder, no file
 
 
 def test_name_stem_suffix_follow_pathlib():

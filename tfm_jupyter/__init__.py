@@ -11,11 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from .cache import S3Cache
+from .data.register import install as _serve_s3_in_fsspec
 from .errors import S3Error
 from .path import LocalPath, Path, S3Path, S3StatResult
 from .uri import PureS3Path
 
 __version__ = "0.1.0"
+
+_serve_s3_in_fsspec()  # `s3://` strings in pandas & co. reach us; fsspec itself is not imported here
 
 __all__ = [
     "LocalPath",
@@ -25,18 +28,21 @@ __all__ = [
     "S3Error",
     "S3Path",
     "S3StatResult",
+    "arrow_filesystem",
     "browse",
     "clear_s3_cache",
     "configure_s3",
     "configure_s3_cache",
     "configure_s3_prices",
     "cwd",
+    "filesystem",
     "find",
     "get_s3_cache",
     "get_s3_cache_stats",
     "grep",
     "load_ipython_extension",
     "resolve",
+    "sql",
     "unload_ipython_extension",
 ]
 
@@ -48,6 +54,9 @@ _LAZY = {
     "get_s3_cache_stats": ("tfm_jupyter.s3.store", "get_s3_cache_stats"),
     "clear_s3_cache": ("tfm_jupyter.s3.store", "clear_s3_cache"),
     "browse": ("tfm_jupyter.browser", "browse"),
+    "filesystem": ("tfm_jupyter.data.fs", "filesystem"),
+    "arrow_filesystem": ("tfm_jupyter.data.fs", "arrow_filesystem"),
+    "sql": ("tfm_jupyter.data.sql", "sql"),
     "cwd": ("tfm_jupyter.commands", "cwd"),
     "find": ("tfm_jupyter.search", "find"),
     "grep": ("tfm_jupyter.search", "grep"),

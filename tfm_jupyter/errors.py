@@ -22,6 +22,7 @@ __all__ = [
     "IsADirectory",
     "NotADirectory",
     "NotFound",
+    "NotLocal",
     "ObjectChanged",
     "S3Error",
     "S3Timeout",
@@ -101,6 +102,12 @@ class ObjectChanged(S3Error):
     """The object was replaced by another writer while it was being read."""
 
     default_errno = errno.ESTALE
+
+
+class NotLocal(S3Error, PermissionError):
+    """An S3 location was given to a local file operation (``open(p, 'w')``, ``os.makedirs(p)``)."""
+
+    default_errno = errno.EACCES
 
 
 class EndpointUnreachable(S3Error, ConnectionError):

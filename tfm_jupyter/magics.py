@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import commands
@@ -238,6 +238,23 @@ class S3Magics(Magics):
         from .s3.store import meter_reading
 
         return commands.TextResult("this kernel so far: " + meter_reading().summary())
+
+    @line_cell_magic
+    def s3sql(self, line: str, cell: str | None = None) -> Any:
+        """SQL over S3 in place (DuckDB), returning a pandas DataFrame.
+
+        ``%s3sql SELECT region, sum(amount) FROM 's3://demo/sales/**/*.csv' GROUP BY 1``, or the
+        query as the body of a ``%%s3sql`` cell.
+        """
+        return self._sql(cell if cell is not None else line)
+
+    @_one_line_errors
+    def _sql(self, query: str) -> Any:
+        from .data.sql import sql
+
+        if not query.strip():
+            raise UsageError("needs a query, e.g. %s3sql SELECT count(*) FROM 's3://bucket/data/*.parquet'")
+        return sql(query)
 
     @magic_arguments()
     @argument("left", nargs="?", default=None, help="left pane (default: %%s3pwd)")

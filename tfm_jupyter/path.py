@@ -2,8 +2,9 @@
 
 ``Path('s3://bucket/key')`` builds an :class:`S3Path`; anything else builds a :class:`LocalPath`,
 which *is* a ``pathlib.Path`` (``os.fspath``, ``open()`` and pandas take it unchanged).  Both are
-instances of ``Path``.  S3 paths implement pathlib's API on top of the storage layer and refuse to
-become local file names: ``os.fspath(s3_path)`` and ``open(s3_path)`` raise ``TypeError``.
+instances of ``Path``.  S3 paths implement pathlib's API on top of the storage layer and
+are never local file names: ``os.fspath(s3_path)`` is the URI ``s3a://bucket/key``, which pandas and
+fsspec read through tfm_jupyter, and ``open(s3_path)`` or ``os.makedirs(s3_path)`` raise ``NotLocal``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from typing import Any
 
 from . import errors
 from .cache import NOT_FOUND
+from .guard import guard_local_file_system
 from .s3.entries import DIRECTORY, Listing, ObjectInfo
 from .uri import PureS3Path, is_s3_uri, iter_pattern_parts, match_parts
 
-__all__ = ["LocalPath", "Path", "S3Path", "S3StatResult"]
+__all__ = ["FSPATH_SCHEME", "LocalPath", "Path", "S3Path", "S3StatResult"]
+
+FSPATH_SCHEME = "s3a"  # what os.fspath() of an S3 path starts with (see S3Path.__fspath__)
 
 
 def _store() -> Any:
@@ -210,10 +214,16 @@ class S3Path(_TransferMethods, PureS3Path, Path):
     __slots__ = ()
 
     def __fspath__(self) -> str:
-        raise TypeError(
-            f"{str(self)!r} is an S3 object, not a local file name; use its own methods "
-            "(p.open(), p.read_bytes(), p.read_text()) or download it with p.copy(local_path)"
-        )
+        """``s3a://bucket/key``: the URI that pandas (and every fsspec user) reads through tfm_jupyter.
+
+        Not ``s3://``: pandas hands ``s3://`` parquet paths to pyarrow's own S3 client first, which
+        knows nothing of our endpoints, credentials, cache or meter; ``s3a://`` (Hadoop's name for
+        S3) is one pyarrow does not claim, so pandas falls through to fsspec, where tfm_jupyter
+        serves both.  The local file system refuses it: ``open(p)``, ``os.makedirs(p)`` and the like
+        raise :class:`~tfm_jupyter.errors.NotLocal` (see :mod:`tfm_jupyter.guard`).
+        """
+        guard_local_file_system()
+        return FSPATH_SCHEME + str(self)[len("s3"):]
 
     # -- what exists ----------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from . import errors
 from .path import LocalPath, Path, S3Path
 from .uri import guess_content_type
 
-__all__ = ["TransferPlan", "copy", "copy_into", "execute", "move", "move_into", "plan_copy", "target_in"]
+__all__ = ["FileJob", "TransferPlan", "copy", "copy_into", "execute", "move", "move_into", "plan_copy", "target_in"]
 
 ProgressCallback = Callable[[int, int, int, int], None]
 Selector = Callable[[str], bool]  # relative posix path of a file below the source -> copy it?

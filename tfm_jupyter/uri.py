@@ -38,9 +38,12 @@ _BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$")
 _IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 
 
+HADOOP_SCHEME = "s3a://"  # Hadoop's name for S3, and what os.fspath() of an S3 path gives
+
+
 def is_s3_uri(value: object) -> bool:
-    """True for strings that start with ``s3://`` (any case)."""
-    return isinstance(value, str) and value[:5].lower() == SCHEME
+    """True for strings that start with ``s3://`` or ``s3a://`` (any case)."""
+    return isinstance(value, str) and (value[:5].lower() == SCHEME or value[:6].lower() == HADOOP_SCHEME)
 
 
 def validate_bucket(bucket: str) -> str:
@@ -76,7 +79,7 @@ def split_s3_uri(uri: str) -> tuple[str, tuple[str, ...]]:
     """
     if not is_s3_uri(uri):
         raise ValueError(f"not an S3 URI (expected 's3://bucket/key'): {uri!r}")
-    rest = uri[len(SCHEME):]
+    rest = uri[len(SCHEME) if uri[:5].lower() == SCHEME else len(HADOOP_SCHEME):]
     bucket, _, key = rest.partition("/")
     if not bucket:
         if key:

@@ -19,6 +19,21 @@ const HELP = [
 ];
 const RESULT_CAP_NOTE = "more… (only the first 10,000 are listed: narrow the search)";
 
+/** A preview's table (CSV head, parquet's first rows); every cell is text, never markup. */
+function previewTable({ columns = [], rows = [], more = false }) {
+  const table = h("table", "tfm-preview-table");
+  const head = h("tr");
+  for (const name of columns) head.append(h("th", "", String(name)));
+  table.append(head);
+  for (const row of rows) {
+    const tr = h("tr");
+    for (const cell of row) tr.append(h("td", "", String(cell)));
+    table.append(tr);
+  }
+  if (more) table.append(h("caption", "tfm-preview-more", "first rows only"));
+  return table;
+}
+
 function h(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -531,6 +546,7 @@ class BrowserView {
     if (!preview.name) return;
     this.preview.append(h("div", "tfm-preview-title", preview.name));
     if (preview.kind === "text") this.preview.append(h("pre", "tfm-preview-text", preview.text ?? ""));
+    if (preview.kind === "table") this.preview.append(previewTable(preview.table ?? {}));
     if (preview.kind === "image" && /^data:image\/(png|jpeg|gif|webp|bmp);base64,/.test(preview.image ?? "")) {
       const img = h("img", "tfm-preview-image");
       img.src = preview.image;

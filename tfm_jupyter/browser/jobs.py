@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import commands, errors, transfer
+from ..data.preview import TABLE_EXTENSIONS, csv_table, parquet_table
 from ..path import LocalPath, S3Path
 from ..results import human_size
 from .pane import Row, extension
@@ -277,6 +278,8 @@ def _preview(path: Any, row: Row) -> dict[str, Any]:
     if ext in IMAGE_TYPES and (row.size or 0) <= IMAGE_LIMIT:
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         return {"name": row.name, "kind": "image", "image": f"data:{IMAGE_TYPES[ext]};base64,{data}", "meta": meta}
+    if ext in TABLE_EXTENSIONS:
+        return {"name": row.name, "kind": "table", "table": _table(path, row, ext, meta), "meta": meta}
     if ext in TEXT_EXTENSIONS or str(meta.get("content type") or "").startswith("text/"):
         data = commands.head_bytes(path, PREVIEW_BYTES)
         lines = data.decode("utf-8", errors="replace").splitlines()
@@ -284,6 +287,17 @@ def _preview(path: Any, row: Row) -> dict[str, Any]:
         shown = "\n".join(lines[:PREVIEW_LINES]) + ("\n…" if cut else "")
         return {"name": row.name, "kind": "text", "text": shown, "meta": meta}
     return {"name": row.name, "kind": "meta", "meta": meta}
+
+
+def _table(path: Any, row: Row, ext: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """A parquet file's footer facts and first rows (ranged GETs), or the head of a CSV as a table."""
+    if ext == "parquet":
+        with path.open("rb") as stream:
+            table, facts = parquet_table(stream)
+        meta.update(facts)
+        return table
+    head = commands.head_bytes(path, PREVIEW_BYTES)
+    return csv_table(head, TABLE_EXTENSIONS[ext] or ",", complete=(row.size or 0) <= len(head))
 
 
 class _JobProgress:

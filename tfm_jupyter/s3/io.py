@@ -14,31 +14,48 @@ from types import TracebackType
 from typing import Any
 
 from .. import errors
-from .entries import info_from_response
+from .entries import ObjectInfo, info_from_response
 
-__all__ = ["S3Reader", "S3Writer", "open_s3"]
+__all__ = ["S3Reader", "S3Writer", "open_reader", "open_s3"]
 
 SEEK_SKIP_LIMIT = 256 * 2**10  # forward seeks up to this far read through instead of a new request
 SPOOL_IN_MEMORY = 16 * 2**20
 SINGLE_PUT_LIMIT = 64 * 2**20  # above this, closing a writer uses a managed multipart upload
 STREAM_RESUMES = 3
+RANGE_WINDOW = 64 * 2**10  # after a seek, a GET asks for what is read (at least this), not the rest of the object
 
 
 class S3Reader(io.RawIOBase):
-    """Raw, seekable reader of one object (wrap in ``io.BufferedReader``)."""
+    """Raw, seekable reader of one object (wrap in ``io.BufferedReader``).
 
-    def __init__(self, store: Any, bucket: str, key: str):
+    Without ``info``, opening streams the object from its start with one GET (which tells its size).
+    Any other read asks for a bounded range (what is read, at least ``RANGE_WINDOW``), so random
+    access - a parquet footer, then the chunks of one column - transfers those bytes only; reading on
+    past a range's end continues with one open-ended GET.  Given the object's ``info`` (size and
+    ETag, from a cached listing), no request is made until the first read.
+    """
+
+    def __init__(self, store: Any, bucket: str, key: str, info: ObjectInfo | None = None):
         super().__init__()
         self._store, self._bucket, self._key = store, bucket, key
         self.name = f"s3://{bucket}/{key}"
-        response, self._stream = store.open_stream(bucket, key)
-        info = info_from_response(response)
-        self._size, self._etag = info.size, info.etag
+        self._stream: Any = None
+        self._stream_end: int | None = None  # the last byte the open stream sends (None: the object's last)
+        if info is not None and info.is_file and info.etag:
+            self._size, self._etag = info.size, info.etag
+        else:
+            response, self._stream = store.open_stream(bucket, key)
+            info = info_from_response(response)
+            self._size, self._etag = info.size, info.etag
         self._pos = self._stream_pos = 0
 
     @property
     def size(self) -> int:
         return self._size
+
+    @property
+    def etag(self) -> str | None:
+        return self._etag
 
     def readable(self) -> bool:
         return True
@@ -81,7 +98,7 @@ class S3Reader(io.RawIOBase):
     def _read_from_stream(self, amount: int) -> bytes:
         for attempt in range(STREAM_RESUMES + 1):
             try:
-                self._position_stream()
+                self._position_stream(amount)
                 data = self._stream.read(amount)
                 if not data:
                     raise errors.ServiceError("GetObject: the response ended before the object did",
@@ -98,19 +115,25 @@ class S3Reader(io.RawIOBase):
             return data
         raise AssertionError("unreachable")
 
-    def _position_stream(self) -> None:
+    def _position_stream(self, amount: int) -> None:
         gap = self._pos - self._stream_pos
-        if self._stream is not None and 0 < gap <= SEEK_SKIP_LIMIT:
+        if self._stream is not None and 0 < gap <= SEEK_SKIP_LIMIT and self._pos <= self._last_streamed():
             while gap > 0:
                 skipped = self._stream.read(min(gap, 65536))
                 if not skipped:
                     break
                 gap -= len(skipped)
                 self._stream_pos += len(skipped)
-        if self._stream is None or self._stream_pos != self._pos:
+        if self._stream is None or self._stream_pos != self._pos or self._pos > self._last_streamed():
+            continuing = self._stream_end is not None and self._pos == self._stream_end + 1
             self._drop_stream()
-            _, self._stream = self._store.open_stream(self._bucket, self._key, start=self._pos, etag=self._etag)
-            self._stream_pos = self._pos
+            end = None if continuing else min(self._size, self._pos + max(amount, RANGE_WINDOW)) - 1
+            _, self._stream = self._store.open_stream(self._bucket, self._key, start=self._pos, end=end,
+                                                      etag=self._etag)
+            self._stream_pos, self._stream_end = self._pos, end
+
+    def _last_streamed(self) -> int:
+        return self._size - 1 if self._stream_end is None else self._stream_end
 
     def _drop_stream(self) -> None:
         if self._stream is not None:
@@ -188,6 +211,30 @@ class _AtomicTextWriter(io.TextIOWrapper):
         self.buffer.discard()
 
 
+def open_reader(store: Any, bucket: str, key: str, buffering: int = -1) -> Any:
+    """A seekable binary reader.  Small objects are read whole by one GET and their body is kept,
+    so reading them again costs nothing; bigger ones stream, and a seek costs one ranged GET (a
+    parquet footer or column chunk is read by range, never the whole object)."""
+    cached = store.cached_body(bucket, key)
+    if cached is not None:
+        return _named(io.BytesIO(cached), bucket, key)
+    raw = S3Reader(store, bucket, key, store.known_info(bucket, key))
+    if raw.size > store.body_limit:
+        if buffering == 0:
+            return raw
+        # A small buffer: after a seek the buffer's size is what one ranged GET asks for.
+        return io.BufferedReader(raw, buffer_size=buffering if buffering > 1 else RANGE_WINDOW)
+    with raw:
+        data = raw.readall()
+    store.remember_body(bucket, key, raw.etag, data)
+    return _named(io.BytesIO(data), bucket, key)
+
+
+def _named(stream: io.BytesIO, bucket: str, key: str) -> io.BytesIO:
+    stream.name = f"s3://{bucket}/{key}"  # type: ignore[attr-defined]
+    return stream
+
+
 def open_s3(store: Any, bucket: str, key: str, mode: str = "r", buffering: int = -1,
             encoding: str | None = None, errors_: str | None = None, newline: str | None = None,
             *, exists: Any = None) -> Any:
@@ -204,15 +251,12 @@ def open_s3(store: Any, bucket: str, key: str, mode: str = "r", buffering: int =
     if binary and (encoding or errors_ or newline is not None):
         raise ValueError("binary mode doesn't take an encoding, errors or newline argument")
     if "r" in kind:
-        raw = S3Reader(store, bucket, key)
-        if buffering == 0:
-            if not binary:
-                raise ValueError("can't have unbuffered text I/O")
-            return raw
-        buffered = io.BufferedReader(raw, buffer_size=buffering if buffering > 1 else 2**20)
+        if buffering == 0 and not binary:
+            raise ValueError("can't have unbuffered text I/O")
+        reader = open_reader(store, bucket, key, buffering)
         if binary:
-            return buffered
-        return io.TextIOWrapper(buffered, encoding or "utf-8", errors_, newline)
+            return reader
+        return io.TextIOWrapper(reader, encoding or "utf-8", errors_, newline)
     initial = b""
     if "x" in kind and exists():
         raise errors.AlreadyExists("File exists", f"s3://{bucket}/{key}", "open")

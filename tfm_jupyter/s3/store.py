@@ -67,6 +67,8 @@ def ancestor_prefixes(key: str) -> list[str]:
 class S3Store:
     """S3 operations with caching; one instance (see :func:`get_store`) serves every path."""
 
+    body_limit = BODY_CACHE_LIMIT  # objects up to this size are read whole and their bodies cached
+
     def __init__(self, cache: S3Cache):
         self.cache = cache
         # Writes to one key are serialised so their cache updates land in the order S3 saw them.
@@ -97,6 +99,14 @@ class S3Store:
             self.cache.record(hit=True, operation="stat")
             return _child(listing, name) or NOT_FOUND
         return self.cache.get_or_load("stat", bucket, key, functools.partial(self._probe, bucket, key))
+
+    def known_info(self, bucket: str, key: str) -> ObjectInfo | None:
+        """What the cache already knows of the object ``key`` (from a listing or a probe), or None;
+        never a request."""
+        parent, name = split_key(key)
+        listing = self.known_listing(bucket, parent)
+        found, info = (True, _child(listing, name)) if listing is not None else self.cache.peek("stat", bucket, key)
+        return info if found and info and info is not NOT_FOUND and info.is_file else None
 
     def _probe(self, bucket: str, key: str) -> ObjectInfo | Any:
         # Keys sort as UTF-8 bytes, so the object `key` comes first among those starting with it, and
@@ -236,6 +246,16 @@ class S3Store:
         if len(data) <= BODY_CACHE_LIMIT:
             self.cache.put("body", bucket, key, (info.etag, data), _generation=generation, _nbytes=len(data))
         return data
+
+    def cached_body(self, bucket: str, key: str) -> bytes | None:
+        """The body of a small object if a fresh copy is cached (no request), else None."""
+        found, cached = self.cache.lookup("body", bucket, key)
+        return cached[1] if found else None
+
+    def remember_body(self, bucket: str, key: str, etag: str | None, data: bytes) -> None:
+        """Keep a small object's body that was read whole by a stream (so the next read costs nothing)."""
+        if etag and len(data) <= BODY_CACHE_LIMIT:
+            self.cache.put("body", bucket, key, (etag, data), _nbytes=len(data))
 
     def _read_whole(self, bucket: str, key: str, attempts: int = 3) -> tuple[dict[str, Any], bytes]:
         """GetObject and its body; a body cut short is fetched again (same ETag only), never returned."""
