@@ -107,7 +107,19 @@ class UniversalPathlib:
         return self.roots[bucket] / key if key else self.roots[bucket]
 
 
-IMPLEMENTATIONS = [Boto3Minimal, TfmJupyter, CloudPathLib, S3PathLib, UniversalPathlib]
+class S3fs:
+    """pandas through s3fs (``storage_options``), the usual way to read S3 data frames."""
+
+    name = "s3fs"
+    module = "s3fs"
+
+    def __init__(self, endpoint: str):
+        self.storage_options = {"endpoint_url": endpoint, "key": CREDENTIALS["aws_access_key_id"],
+                                "secret": CREDENTIALS["aws_secret_access_key"], "skip_instance_cache": True,
+                                "client_kwargs": {"region_name": "us-east-1"}}
+
+
+IMPLEMENTATIONS = [Boto3Minimal, TfmJupyter, CloudPathLib, S3PathLib, UniversalPathlib, S3fs]
 
 
 def available(impl: type) -> bool:

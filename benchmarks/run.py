@@ -196,7 +196,7 @@ def _requests_cell(m: Measurement) -> str:
 
 
 def render(results: dict[str, dict[str, Measurement]], args: argparse.Namespace, widget: list[str]) -> str:
-    impl_names = ["boto3", "tfm_jupyter", "cloudpathlib", "s3path", "universal-pathlib", "aws s3 cp"]
+    impl_names = ["boto3", "tfm_jupyter", "cloudpathlib", "s3path", "universal-pathlib", "s3fs", "aws s3 cp"]
     lines = [
         "# Benchmark results",
         "",

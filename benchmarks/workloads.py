@@ -321,6 +321,59 @@ def _tree_copies(source: str, target: str) -> dict[str, Callable[[Context], Any]
             "aws s3 cp": functools.partial(_tree_copy_awscli, source, target)}
 
 
+# -- D1. pandas.read_parquet of a 3-file dataset: one column, then every column ---------------------
+
+D1_FILES, D1_ROWS = 3, 200_000
+
+
+def seed_d1(server: Any, bucket: str) -> None:
+    import io
+    import random
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(1)
+    for part in range(D1_FILES):
+        table = pa.table({"id": range(D1_ROWS), "amount": [rng.random() for _ in range(D1_ROWS)],
+                          "note": [f"{rng.getrandbits(96):024x}" for _ in range(D1_ROWS)]})
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, row_group_size=50_000)
+        server.put_objects(bucket, {f"d1/part-{part}.parquet": buffer.getvalue()})
+
+
+def _d1_result(one: Any, every: Any) -> Any:
+    return len(one), round(float(one["amount"].sum()), 3), every.shape
+
+
+def d1_tfm(ctx: Context) -> Any:
+    import pandas as pd
+
+    dataset = ctx.path("d1/")
+    return _d1_result(pd.read_parquet(dataset, columns=["amount"]), pd.read_parquet(dataset))
+
+
+def d1_s3fs(ctx: Context) -> Any:
+    import pandas as pd
+
+    url, options = f"s3://{ctx.bucket}/d1/", ctx.state.storage_options
+    return _d1_result(pd.read_parquet(url, columns=["amount"], storage_options=options),
+                      pd.read_parquet(url, storage_options=options))
+
+
+def d1_boto3(ctx: Context) -> Any:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    keys = sorted(item["Key"] for page in _paginate(ctx, Prefix="d1/") for item in page.get("Contents", ()))
+    bodies = [ctx.state.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read() for key in keys]
+    tables = [pq.read_table(io.BytesIO(body)) for body in bodies]  # whole objects: the simple script
+    every = pa.concat_tables(tables).to_pandas()
+    return _d1_result(every[["amount"]], every)
+
+
 WORKLOADS = [
     Workload("1", f"iterdir over {W1_KEYS:,} keys, then is_file() and stat().st_size of every child", seed_w1,
              {"boto3": w1_boto3, **_generic(w1_paths)}),
@@ -343,4 +396,6 @@ WORKLOADS = [
              {"boto3": t2_boto3, "tfm_jupyter": t2_tfm, "aws s3 cp": t2_awscli}, clean=("t2/",), setup=setup_t2),
     Workload("T3", f"{TRANSFER_FILES:,}-file directory copy, S3 -> S3", seed_t3,
              _tree_copies("t3/src", "t3/dst"), clean=("t3/dst/",)),
+    Workload("D1", f"pandas.read_parquet of a {D1_FILES}-file dataset: one column, then every column", seed_d1,
+             {"boto3": d1_boto3, "tfm_jupyter": d1_tfm, "s3fs": d1_s3fs}),
 ]

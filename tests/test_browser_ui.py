@@ -245,6 +245,28 @@ def test_keys_are_text_preview_and_path_code(page, lab, demo_tree):
     assert code == f"from tfm_jupyter import Path\np = Path('s3://{demo_tree}/left/{XSS}')"
 
 
+def test_parquet_previews_as_a_table_whose_cells_are_text(page, lab, s3, bucket):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"region": ["north", "<script>alert(1)</script>"], XSS: [1, 2]}), buffer)
+    s3.seed(bucket, {"t/sales.parquet": buffer.getvalue()})
+    root = open_browser_notebook(page, lab, lab.notebook("parquet.ipynb", f"import tfm_jupyter\n"
+                                                         f"tfm_jupyter.browse('s3://{bucket}/t', 's3://')"))
+    expect(names(page, "left")).to_have_text(["sales.parquet"])
+    root.focus()
+    page.keyboard.press("Enter")
+    table = page.locator(".tfm-preview-table")
+    expect(table.locator("th")).to_have_text(["region", XSS])
+    expect(table.locator("tr").nth(2).locator("td").first).to_have_text("<script>alert(1)</script>")
+    expect(page.locator(".tfm-preview-meta")).to_contain_text("region: string")
+    assert page.alerts == [] and table.locator("img, script").count() == 0
+    shot(root, "browser-parquet.png")
+
+
 def test_errors_appear_in_the_widget(page, lab, demo_tree):
     root = open_browser_notebook(page, lab, lab.notebook("errors.ipynb", browser_cell(demo_tree)))
     path = pane(page, "left").locator(".tfm-path")
@@ -277,7 +299,9 @@ def test_the_demo_bucket_screenshot(page, lab):
     page.keyboard.press("Space")
     page.keyboard.press("Space")
     page.keyboard.press("Enter")
-    expect(page.locator(".tfm-preview-text")).to_contain_text("date,region,product,units,unit_price")
+    table = page.locator(".tfm-preview-table")  # a CSV previews as a table of text cells
+    expect(table.locator("th")).to_have_text(["date", "region", "product", "units", "unit_price"])
+    expect(table.locator("tr").nth(1).locator("td").nth(1)).to_have_text("north")
     expect(pane(page, "left").locator(".tfm-status")).to_contain_text("30 items · 2 selected")
     shot(root, "browser.png")
 
