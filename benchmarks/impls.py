@@ -114,9 +114,10 @@ class S3fs:
     module = "s3fs"
 
     def __init__(self, endpoint: str):
-        self.storage_options = {"endpoint_url": endpoint, "key": CREDENTIALS["aws_access_key_id"],
-                                "secret": CREDENTIALS["aws_secret_access_key"], "skip_instance_cache": True,
-                                "client_kwargs": {"region_name": "us-east-1"}}
+        # client_kwargs carries the endpoint: every s3fs version takes it there
+        self.storage_options = {"key": CREDENTIALS["aws_access_key_id"], "secret": CREDENTIALS["aws_secret_access_key"],
+                                "skip_instance_cache": True,
+                                "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"}}
 
 
 IMPLEMENTATIONS = [Boto3Minimal, TfmJupyter, CloudPathLib, S3PathLib, UniversalPathlib, S3fs]

@@ -7,47 +7,36 @@ not counted; everything else goes to moto and is counted.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
-from urllib.parse import parse_qs
 
 from tfm_jupyter.server import LocalS3Server
 
 from .workloads import WORKLOADS
 
 
-def _control(server: LocalS3Server) -> Any:
-    def wrap(app: Any) -> Any:
-        def handle(environ: dict[str, Any], start_response: Any) -> Any:
-            path = environ.get("PATH_INFO", "")
-            if not path.startswith("/_tfm/"):
-                return app(environ, start_response)
-            query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-            answer: Any = {}
-            if path == "/_tfm/counts":
-                answer = dict(server.snapshot())
-            elif path == "/_tfm/seed":
-                server.create_bucket(query["bucket"])
-                next(w for w in WORKLOADS if w.number == query["workload"]).seed(server, query["bucket"])
-            elif path in ("/_tfm/remove", "/_tfm/count"):
-                keys = [k for k in server.backend.get_bucket(query["bucket"]).keys if k.startswith(query["prefix"])]
-                if path == "/_tfm/remove":
-                    for key in keys:
-                        server.backend.delete_object(query["bucket"], key)
-                answer = {"count": len(keys)}
-            body = json.dumps(answer).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
+def _routes(server: LocalS3Server) -> dict[str, Any]:
+    def seed(query: dict[str, str], _: bytes) -> Any:
+        server.create_bucket(query["bucket"])
+        next(w for w in WORKLOADS if w.number == query["workload"]).seed(server, query["bucket"])
+        return {}
 
-        return handle
+    def keys(query: dict[str, str]) -> list[str]:
+        return [k for k in server.backend.get_bucket(query["bucket"]).keys if k.startswith(query["prefix"])]
 
-    return wrap
+    def remove(query: dict[str, str], _: bytes) -> Any:
+        found = keys(query)
+        for key in found:
+            server.backend.delete_object(query["bucket"], key)
+        return {"count": len(found)}
+
+    return {"counts": lambda query, body: dict(server.snapshot()), "seed": seed, "remove": remove,
+            "count": lambda query, body: {"count": len(keys(query))}}
 
 
 def main() -> int:
     server = LocalS3Server()
-    server.outer.append(_control(server))
+    server.add_control(_routes(server))
     server.start()
     print(f"PORT {server.port}", flush=True)
     try:

@@ -193,6 +193,7 @@ def test_copy_conflict_rename_delete_mkdir_newfile(page, lab, demo_tree, s3):
     dialog.get_by_role("button", name="Delete").click()
     expect(names(page, "left")).to_have_text(["data/", XSS, "notes.txt", "readme.md"])
     assert "left/report.csv" not in s3.keys(demo_tree)
+    expect(focused(page, "left")).to_have_text("readme.md")  # the cursor has left the deleted row
     page.keyboard.press("r")
     prompt = dialog.locator(".tfm-dialog-input")
     expect(prompt).to_have_value("readme.md")

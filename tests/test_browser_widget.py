@@ -7,7 +7,7 @@ from a thread, as a user would click; effects are checked at the server.
 
 import pytest
 from faults import Fault, Gate, faults
-from widget_driver import User, focus, names, press
+from widget_driver import User, focus, names, opened, press
 
 from conftest import only
 from tfm_jupyter import Path
@@ -133,18 +133,12 @@ def test_preview_text_image_and_metadata(s3, tree):
     b = browse(f"s3://{tree}/p", "s3://")
     b.wait()
     with s3.counting() as counts:
-        focus(b, "left", "notes.md")
-        press(b, "open")
-    preview = b.preview
+        preview = opened(b, "left", "notes.md")
     assert preview["kind"] == "text" and preview["text"].startswith("# title\nline") and preview["text"].endswith("…")
     assert preview["meta"]["content type"] == "text/markdown" or preview["meta"]["content type"]
     assert counts["GetObject"] == 1 and counts["HeadObject"] == 1  # one ranged GET, capped, plus metadata
-    focus(b, "left", "pic.png")
-    press(b, "open")
-    assert b.preview["kind"] == "image" and b.preview["image"].startswith("data:image/png;base64,iVBOR")
-    focus(b, "left", "blob.bin")
-    press(b, "open")
-    assert b.preview["kind"] == "meta" and b.preview["meta"]["size"] == "10 B"
+    assert opened(b, "left", "pic.png")["image"].startswith("data:image/png;base64,iVBOR")
+    assert opened(b, "left", "blob.bin")["kind"] == "meta" and b.preview["meta"]["size"] == "10 B"
 
 
 def test_preview_of_csv_and_parquet_as_tables_from_ranged_reads(s3, tree):
@@ -163,9 +157,7 @@ def test_preview_of_csv_and_parquet_as_tables_from_ranged_reads(s3, tree):
     b = browse(f"s3://{tree}/t", "s3://")
     b.wait()
     with s3.counting() as counts:
-        focus(b, "left", "big.parquet")
-        press(b, "open")
-    preview = b.preview
+        preview = opened(b, "left", "big.parquet")
     assert preview["kind"] == "table" and preview["table"]["columns"] == ["id", "blob"]
     assert preview["table"]["rows"][:2] == [["0", table["blob"][0].as_py()], ["1", table["blob"][1].as_py()]]
     assert len(preview["table"]["rows"]) == 20 and preview["table"]["more"]
@@ -173,9 +165,7 @@ def test_preview_of_csv_and_parquet_as_tables_from_ranged_reads(s3, tree):
     assert "id: int64" in preview["meta"]["schema"]
     assert counts["HeadObject"] == 1 and counts["GetObject"] <= 4  # footer and one row group, by range
     with s3.counting() as counts:
-        focus(b, "left", "sales.csv")
-        press(b, "open")
-    table_csv = b.preview["table"]
+        table_csv = opened(b, "left", "sales.csv")["table"]
     assert b.preview["kind"] == "table" and table_csv["columns"] == ["region", "amount"]
     assert table_csv["rows"][:2] == [["eu", "0"], ["eu", "1"]] and table_csv["more"]
     assert counts["GetObject"] == 1  # one ranged GET of the head

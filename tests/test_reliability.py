@@ -28,7 +28,7 @@ def proxy(s3):
 
 def pending_uploads(bucket):
     """In-progress multipart uploads, asked through the S3 API (ListMultipartUploads)."""
-    return client.call("list_multipart_uploads", Bucket=bucket).get("Uploads", [])
+    return client.client_for(bucket).call("list_multipart_uploads", Bucket=bucket).get("Uploads", [])
 
 
 @pytest.mark.parametrize("fault", ["500", "503-slowdown", "reset"])

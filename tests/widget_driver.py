@@ -34,5 +34,12 @@ def focus(browser, side, name, selection=()):
     setattr(browser, f"{side}_selection", {"listing": state["listing"], "names": list(selection)})  # space
 
 
+def opened(browser, side, name):
+    """Focus ``name`` and press Enter: its preview (a file) or its listing (a folder)."""
+    focus(browser, side, name)
+    press(browser, "open", side)
+    return browser.preview
+
+
 def names(pane):
     return sorted(r.name for r in pane.rows)

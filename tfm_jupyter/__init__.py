@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import transfer as _transfer  # noqa: F401 - gives Path.copy/move their engine (stdlib only)
 from .cache import S3Cache
 from .data.register import install as _serve_s3_in_fsspec
 from .errors import S3Error

@@ -361,6 +361,11 @@ class S3Cache:
 
     # -- statistics ------------------------------------------------------------------------------
 
+    def saved_counts(self) -> Counter[str]:
+        """Requests cached answers replaced, by cache operation."""
+        with self._lock:
+            return Counter(self.saved)
+
     def get_stats(self) -> dict[str, Any]:
         """Entry counts, limits and hit/miss/eviction counters."""
         with self._lock:

@@ -7,15 +7,14 @@ gets it with ``tfm_jupyter.cwd()`` and resolves names with ``tfm_jupyter.resolve
 from __future__ import annotations
 
 import fnmatch
-import re
-import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any
 
 from . import errors
+from .errors import CommandError
 from .path import LocalPath, Path, S3Path
 from .results import DiskUsage, Entry, GrepResult, ListingResult, TextResult, TransferReport
+from .units import parse_size, parse_when
 from .uri import is_s3_uri
 
 __all__ = ["RM_CONFIRM_OVER", "CellMeter", "TextResult", "cat", "cd", "cp", "cwd", "du", "find", "grep", "ls", "mkdir",
@@ -25,10 +24,6 @@ RM_CONFIRM_OVER = 5  # deleting more objects than this needs --yes
 CAT_DEFAULT_BYTES = 64 * 1024
 
 _cwd: Any = None
-
-
-class CommandError(ValueError):
-    """A mistake in how a command was called (shown as a one-line usage error)."""
 
 
 # -- current location ----------------------------------------------------------------------------
@@ -128,26 +123,6 @@ def du(name: Any = ".", *, human: bool = False) -> DiskUsage:
     if files == directories == 0 and not root.is_dir():
         raise errors.NotFound("No such file or directory", str(root), "du")
     return DiskUsage(root, total, files, directories, human)
-
-
-def parse_size(text: str) -> int:
-    """``'10k' -> 10240``, ``'1.5M'``, ``'2G'``, plain bytes."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text, re.IGNORECASE)
-    if not match:
-        raise CommandError(f"invalid size {text!r} (examples: 500, 10k, 1.5M, 2G)")
-    return int(float(match.group(1)) * 1024 ** " kmgt".index(match.group(2).lower() or " "))
-
-
-def parse_when(text: str) -> float:
-    """A timestamp from ``'2024-01-31'``, ``'2024-01-31T12:00'`` or an age like ``'3d'``/``'12h'``/``'30m'``."""
-    age = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text)
-    if age:
-        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[age.group(2)]
-        return time.time() - float(age.group(1)) * seconds
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        raise CommandError(f"invalid date {text!r} (examples: 2024-01-31, 2024-01-31T12:00, 7d, 12h)") from None
 
 
 def find(name: Any = ".", *, pattern: str | None = None, newer: str | None = None, larger: str | None = None,
@@ -320,7 +295,7 @@ def _everything_below(root: Any) -> list[Any]:
         from .s3.store import get_store
 
         tree = get_store().tree(root.bucket, root.dir_prefix)
-        markers = [S3Path._from_parsed(root.bucket, tuple(prefix.split("/")))
+        markers = [S3Path.from_key(root.bucket, prefix)
                    for prefix, listing in tree.items() if listing.has_marker and prefix]
         return [p for p in root.rglob("*") if p.is_file()] + markers
     return [p for p in root.rglob("*") if p.is_file() or p.is_symlink()] + [root]

@@ -16,6 +16,7 @@ __all__ = [
     "AlreadyExists",
     "BucketNotFound",
     "Cancelled",
+    "CommandError",
     "CredentialsMissing",
     "DirectoryNotEmpty",
     "EndpointUnreachable",
@@ -149,6 +150,10 @@ class Cancelled(Exception):
 
     Like KeyboardInterrupt, cancelling aborts in-flight uploads and leaves no partial files.
     """
+
+
+class CommandError(ValueError):
+    """A mistake in how a command was called (shown as a one-line usage error)."""
 
 
 class UnsupportedOperation(NotImplementedError):

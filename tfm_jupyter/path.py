@@ -24,7 +24,7 @@ from .guard import guard_local_file_system
 from .s3.entries import DIRECTORY, Listing, ObjectInfo
 from .uri import PureS3Path, is_s3_uri, iter_pattern_parts, match_parts
 
-__all__ = ["FSPATH_SCHEME", "LocalPath", "Path", "S3Path", "S3StatResult"]
+__all__ = ["FSPATH_SCHEME", "LocalPath", "Path", "S3Path", "S3StatResult", "use_transfers", "walk_tree"]
 
 FSPATH_SCHEME = "s3a"  # what os.fspath() of an S3 path starts with (see S3Path.__fspath__)
 
@@ -68,6 +68,15 @@ class Path(metaclass=_PathMeta):
         return LocalPath.home()
 
 
+_transfers: Any = None  # tfm_jupyter.transfer, which registers itself: it imports this module, never the reverse
+
+
+def use_transfers(engine: Any) -> None:
+    """Give ``Path.copy``/``move`` their engine (called once by :mod:`tfm_jupyter.transfer`)."""
+    global _transfers
+    _transfers = engine
+
+
 class _TransferMethods:
     """Python 3.14's copy/move API, for local and S3 paths alike (see :mod:`tfm_jupyter.transfer`)."""
 
@@ -75,27 +84,19 @@ class _TransferMethods:
 
     def copy(self, target: Any, *, overwrite: bool = True, progress: Any = None, **_: Any) -> Any:
         """Copy this file or directory tree to ``target`` and return the new path."""
-        from .transfer import copy
-
-        return copy(self, target, overwrite=overwrite, progress=progress)
+        return _transfers.copy(self, target, overwrite=overwrite, progress=progress)
 
     def copy_into(self, target_dir: Any, *, overwrite: bool = True, progress: Any = None, **_: Any) -> Any:
         """Copy into the directory ``target_dir``, keeping the name."""
-        from .transfer import copy_into
-
-        return copy_into(self, target_dir, overwrite=overwrite, progress=progress)
+        return _transfers.copy_into(self, target_dir, overwrite=overwrite, progress=progress)
 
     def move(self, target: Any, *, overwrite: bool = True, progress: Any = None) -> Any:
         """Move to ``target``; sources are deleted only after every file arrived."""
-        from .transfer import move
-
-        return move(self, target, overwrite=overwrite, progress=progress)
+        return _transfers.move(self, target, overwrite=overwrite, progress=progress)
 
     def move_into(self, target_dir: Any, *, overwrite: bool = True, progress: Any = None) -> Any:
         """Move into the directory ``target_dir``, keeping the name."""
-        from .transfer import move_into
-
-        return move_into(self, target_dir, overwrite=overwrite, progress=progress)
+        return _transfers.move_into(self, target_dir, overwrite=overwrite, progress=progress)
 
 
 # -- local paths -------------------------------------------------------------------------------------
@@ -298,11 +299,6 @@ class S3Path(_TransferMethods, PureS3Path, Path):
             return Listing({name: DIRECTORY for name in _store().list_buckets()}, is_bucket_root=True)
         return _store().listdir(self._bucket, self.dir_prefix)
 
-    def _child(self, name: str) -> S3Path:
-        if not self._bucket:
-            return type(self)._from_parsed(name, ())
-        return type(self)._from_parsed(self._bucket, (*self._parts, name))
-
     def _raise_not_a_directory(self) -> None:
         info = self._info_or_none()
         if info is not None and info.is_file:
@@ -314,7 +310,7 @@ class S3Path(_TransferMethods, PureS3Path, Path):
         listing = self._listing()
         if not listing.exists:
             self._raise_not_a_directory()
-        return iter([self._child(name) for name in sorted(listing.children)])
+        return iter([self.child(name) for name in sorted(listing.children)])
 
     def glob(self, pattern: str, *, case_sensitive: bool | None = None,
              recurse_symlinks: bool = False) -> Iterator[S3Path]:
@@ -340,13 +336,13 @@ class S3Path(_TransferMethods, PureS3Path, Path):
             found: list[S3Path] = []
             for base in candidates:
                 if not _has_magic(part):
-                    found.append(base._child(part))
+                    found.append(base.child(part))
                     continue
                 listing = base._listing()
                 for name in sorted(listing.children):
                     info = listing.children[name]
                     if (info.is_dir or (last and not dirs_only)) and match_parts((part,), (name,), sensitive):
-                        found.append(base._child(name))
+                        found.append(base.child(name))
             candidates = found
         for path in candidates:
             if not _has_magic(parts[-1]) or dirs_only:  # literal names were not listed: check them
@@ -385,7 +381,7 @@ class S3Path(_TransferMethods, PureS3Path, Path):
             if on_error is not None:
                 on_error(errors.NotFound("No such file or directory", str(self), "walk"))
             return
-        yield from _walk_tree(self, tree, top_down)
+        yield from walk_tree(self, tree, top_down)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -517,9 +513,7 @@ class S3Path(_TransferMethods, PureS3Path, Path):
 
     def rename(self, target: Any) -> S3Path:
         """Move to ``target`` (a full ``s3://`` path) inside S3, replacing an existing file there."""
-        from .transfer import move
-
-        return move(self, self._rename_target(target), overwrite=True, progress=False)
+        return _transfers.move(self, self._rename_target(target), overwrite=True, progress=False)
 
     replace = rename
 
@@ -543,20 +537,18 @@ class S3Path(_TransferMethods, PureS3Path, Path):
         """
         from .s3.calls import cached_api_call
 
-        return cached_api_call(_store(), self._bucket, self.key, operation, ttl, params)
+        return cached_api_call(_store().store_for(self._bucket), self._bucket, self.key, operation, ttl, params)
 
     def presign(self, expires: int = 3600, method: str = "get") -> str:
         """A URL that grants ``method`` ('get' or 'put') on this object for ``expires`` seconds.
 
         It is computed locally (no request) and carries a signature: share it deliberately.
         """
-        from .s3 import client
-
         operations = {"get": "get_object", "put": "put_object"}
         if method not in operations:
             raise ValueError("method must be 'get' or 'put'")
-        return client.presign(operations[method], {"Bucket": self._bucket, "Key": self._object_key("presign")},
-                              expires)
+        return _store().store_for(self._bucket).client.presign(
+            operations[method], {"Bucket": self._bucket, "Key": self._object_key("presign")}, expires)
 
     def versions(self) -> list[Any]:
         """Every stored version of this object, newest first (ListObjectVersions)."""
@@ -587,7 +579,7 @@ def _has_magic(part: str) -> bool:
     return any(ch in part for ch in "*?[")
 
 
-def _walk_tree(path: S3Path, tree: dict[str, Listing], top_down: bool
+def walk_tree(path: S3Path, tree: dict[str, Listing], top_down: bool
                ) -> Iterator[tuple[S3Path, list[str], list[str]]]:
     prefix = path.dir_prefix
     children = tree.get(prefix, Listing()).children
@@ -596,6 +588,6 @@ def _walk_tree(path: S3Path, tree: dict[str, Listing], top_down: bool
     if top_down:
         yield path, dirnames, filenames  # the caller may prune dirnames before we descend
     for name in dirnames:
-        yield from _walk_tree(path._child(name), tree, top_down)
+        yield from walk_tree(path.child(name), tree, top_down)
     if not top_down:
         yield path, dirnames, filenames

@@ -8,6 +8,7 @@ this process with one warning; the in-memory cache and S3 keep working.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
@@ -17,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DiskCache", "cache_file", "default_path"]
+__all__ = ["DiskCache", "cache_file", "default_path", "for_pattern"]
 
 log = logging.getLogger("tfm_jupyter.cache")
 SCHEMA = """
@@ -44,6 +45,15 @@ def cache_file(location: str | os.PathLike[str]) -> Path:
     if path.is_dir() or str(location).endswith(("/", os.sep)):
         return path / FILE_NAME
     return path
+
+
+def for_pattern(location: str | os.PathLike[str], pattern: str | None) -> Path:
+    """The file for the cache of one bucket pattern: ``s3cache-<hash>.sqlite3`` beside the default's."""
+    path = cache_file(location)
+    if pattern is None:
+        return path
+    digest = hashlib.sha1(pattern.encode(), usedforsecurity=False).hexdigest()[:12]
+    return path.with_name(f"{path.stem}-{digest}{path.suffix}")
 
 
 class DiskCache:

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import errors
 from .path import Path, S3Path
+from .units import parse_size, parse_when
 
 __all__ = ["Match", "find", "grep"]
 
@@ -59,16 +60,12 @@ def _when(value: float | datetime | str | None) -> float | None:
         return value
     if isinstance(value, datetime):
         return value.timestamp()
-    from .commands import parse_when
-
     return parse_when(value)
 
 
 def _size(value: int | str | None) -> int | None:
     if value is None or isinstance(value, int):
         return value
-    from .commands import parse_size
-
     return parse_size(value)
 
 
@@ -87,7 +84,7 @@ def _candidates(root: Any, name: str | None, ignore_case: bool, larger: int | No
         files = sorted((prefix + child, info) for prefix, listing in tree.items()
                        for child, info in listing.children.items() if info.is_file)
         for key, info in files:  # in key order, as S3 lists them
-            path = S3Path._from_parsed(root.bucket, tuple(key.split("/")))
+            path = S3Path.from_key(root.bucket, key)
             yield from _keep(path, info.size, info.mtime or 0.0, name, ignore_case, larger, newer)
         return
     for path in [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()):

@@ -8,6 +8,7 @@ second) instead of over HTTP.  Needs the ``moto[server]`` extra.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -134,6 +135,29 @@ class LocalS3Server:
             return handler(environ, start_response)
 
         return counted
+
+    def add_control(self, routes: Mapping[str, Callable[[dict[str, str], bytes], Any]]) -> None:
+        """Answer ``/_tfm/<name>?query`` with ``routes[name](query, body)`` (bytes as they are, anything
+        else as JSON), before and without counting: for test and benchmark harnesses (call before
+        ``start()``)."""
+
+        def wrap(app: WSGIApp) -> WSGIApp:
+            def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+                path = environ.get("PATH_INFO", "")
+                if not path.startswith("/_tfm/"):
+                    return app(environ, start_response)
+                query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+                body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+                route = routes.get(path[len("/_tfm/"):])
+                answer = route(query, body) if route else {"error": "unknown control route"}
+                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                          ("Content-Length", str(len(data)))])
+                return [data]
+
+            return handle
+
+        self.outer.append(wrap)
 
     # -- counting ----------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import errno
 import functools
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import errors
-from .path import LocalPath, Path, S3Path
+from .path import LocalPath, Path, S3Path, use_transfers, walk_tree
 from .uri import guess_content_type
 
 __all__ = ["FileJob", "TransferPlan", "copy", "copy_into", "execute", "move", "move_into", "plan_copy", "target_in"]
@@ -147,7 +148,7 @@ def _plan_tree(plan: TransferPlan) -> None:
         if marker is not None and keep_dirs:
             plan.source_markers.append(directory.dir_prefix)
             if isinstance(target_dir, S3Path) and target_dir.key:  # copied verbatim, content and all
-                plan.files.append(FileJob(directory._child(""), target_dir._child(""), marker.size, marker.etag))
+                plan.files.append(FileJob(directory.child(""), target_dir.child(""), marker.size, marker.etag))
         for name, size, etag in files:
             if plan.select is not None and not plan.select("/".join((*rel, name))):
                 continue
@@ -167,10 +168,8 @@ def _refuse(plan: TransferPlan, source: Any) -> None:
 def _walk_files(source: Any) -> Iterator[tuple[Any, list[str], list[tuple[str, int, str | None]], Any]]:
     """(directory, subdirectory names, [(file name, size, etag)], S3 marker info) per directory, top-down."""
     if isinstance(source, S3Path):
-        from .path import _walk_tree
-
         tree = _s3_store().tree(source.bucket, source.dir_prefix)
-        for directory, dirnames, filenames in _walk_tree(source, tree, True):
+        for directory, dirnames, filenames in walk_tree(source, tree, True):
             listing = tree[directory.dir_prefix]
             files = [(n, listing.children[n].size, listing.children[n].etag) for n in filenames]
             yield directory, dirnames, files, listing.marker
@@ -188,7 +187,7 @@ def _relative_parts(root: Any, directory: Any) -> tuple[str, ...]:
 def _join(base: Any, parts: tuple[str, ...]) -> Any:
     """``base / parts``, or None where a part cannot (or must not) be a local file name."""
     if isinstance(base, S3Path):
-        return base._from_parsed(base.bucket, (*base._parts, *parts)) if parts else base
+        return base.child(*parts) if parts else base
     for part in parts:
         if part in ("", ".", "..") or "\0" in part or os.sep in part or (os.altsep and os.altsep in part):
             return None
@@ -332,7 +331,7 @@ def _wait(future: Any, cancel: threading.Event | None) -> None:
 
 def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter: _Reporter,
                  cancel: threading.Event | None = None) -> None:
-    from .s3.client import TransferBatch
+    from .s3.transfers import TransferBatch
 
     submitted: list[tuple[FileJob, Any, str, tuple[str, str]]] = []
     arrived: set[int] = set()
@@ -354,7 +353,7 @@ def _submit(batch: Any, job: FileJob, reporter: _Reporter) -> tuple[FileJob, Any
     src, dst = job.source, job.target
     if isinstance(dst, S3Path) and isinstance(src, S3Path):
         future = batch.copy((src.bucket, src.key), dst.bucket, dst.key, job.size, etag=job.etag,
-                            on_progress=reporter.add_bytes)
+                            content_type=guess_content_type(dst.key), on_progress=reporter.add_bytes)
         return job, future, "copy_object", (dst.bucket, dst.key)
     if isinstance(dst, S3Path):
         future = batch.upload(os.fspath(src), dst.bucket, dst.key, job.size,
@@ -485,3 +484,6 @@ def _delete_sources(plan: TransferPlan) -> None:
     if source.is_dir():
         with contextlib.suppress(OSError):
             os.rmdir(source)
+
+
+use_transfers(sys.modules[__name__])  # Path.copy/move call this module; path.py never imports it

@@ -136,6 +136,18 @@ class PureS3Path:
         path._parts = parts
         return path
 
+    @classmethod
+    def from_key(cls, bucket: str, key: str) -> Any:
+        """The path of ``key`` in ``bucket`` taken verbatim: every ``/``-separated component stays as it is
+        (``..``, ``.`` and empty ones included), as S3 listed it."""
+        return cls._from_parsed(bucket, tuple(key.split("/")) if key else ())
+
+    def child(self, *names: str) -> Any:
+        """This path joined with already-split components, verbatim (no parsing, unlike ``/``)."""
+        if not self._bucket and names:
+            return type(self)._from_parsed(names[0], tuple(names[1:]))
+        return type(self)._from_parsed(self._bucket, (*self._parts, *names))
+
     def _make(self, bucket: str, parts: tuple[str, ...]) -> Any:
         """Derive a path of the same class (pathlib's ``with_segments`` for parsed parts)."""
         if bucket:

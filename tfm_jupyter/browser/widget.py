@@ -90,7 +90,7 @@ class Browser(anywidget.AnyWidget):
     def child(self, side: str, name: str) -> Any:
         cwd = self.pane(side).cwd
         if isinstance(cwd, S3Path):
-            return cwd._child(name)
+            return cwd.child(name)
         return cwd / name
 
     @property
@@ -250,7 +250,7 @@ class Browser(anywidget.AnyWidget):
         """Open the folder holding a search result, with the file focused."""
         cwd = self.pane(side).cwd
         parts = relative.split("/")
-        folder = cwd._from_parsed(cwd.bucket, (*cwd._parts, *parts[:-1])) if isinstance(cwd, S3Path) else (
+        folder = cwd.child(*parts[:-1]) if isinstance(cwd, S3Path) else (
             cwd.joinpath(*parts[:-1]))
         self.navigate(side, folder, focus=parts[-1])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import client
 from .entries import split_key
 
 __all__ = ["cached_api_call", "is_read_operation"]
@@ -28,15 +27,15 @@ def cached_api_call(store: Any, bucket: str, key: str, operation: str, ttl: floa
     it touched, like every other write.
     """
     params.setdefault("Bucket", bucket)
-    if "Key" not in params and key and client.operation_takes(operation, "Key"):
+    if "Key" not in params and key and store.client.operation_takes(operation, "Key"):
         params["Key"] = key
     bucket, key = params["Bucket"], params.get("Key", params.get("Prefix", ""))
     if is_read_operation(operation):
         cache_params = {name: value for name, value in params.items() if name not in ("Bucket", "Key")}
-        return store.cache.get_or_load(operation, bucket, key, lambda: client.call(operation, **params),
+        return store.cache.get_or_load(operation, bucket, key, lambda: store.client.call(operation, **params),
                                        ttl, **cache_params)
     try:
-        response = client.call(operation, **params)
+        response = store.client.call(operation, **params)
     except BaseException:
         if key:
             store.forget_key(bucket, key)

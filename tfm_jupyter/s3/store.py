@@ -43,8 +43,9 @@ from .entries import (
     tree_from_pages,
 )
 from .meter import PRICES_TAKEN, Reading, estimate_cost
+from .transfers import upload_fileobj
 
-__all__ = ["S3Store", "ancestor_prefixes", "get_store", "split_key"]
+__all__ = ["S3Store", "Stores", "ancestor_prefixes", "get_store", "split_key"]
 
 log = logging.getLogger("tfm_jupyter.store")
 
@@ -69,8 +70,9 @@ class S3Store:
 
     body_limit = BODY_CACHE_LIMIT  # objects up to this size are read whole and their bodies cached
 
-    def __init__(self, cache: S3Cache):
+    def __init__(self, cache: S3Cache, client: Any):
         self.cache = cache
+        self.client = client  # the transport: an S3Client, given, like an httpx transport
         # Writes to one key are serialised so their cache updates land in the order S3 saw them.
         self._key_locks = [threading.Lock() for _ in range(64)]
 
@@ -85,7 +87,7 @@ class S3Store:
 
     def _head_bucket(self, bucket: str) -> ObjectInfo | Any:
         try:
-            client.call("head_bucket", Bucket=bucket)
+            self.client.call("head_bucket", Bucket=bucket)
         except errors.NotFound:
             return NOT_FOUND
         return DIRECTORY
@@ -113,7 +115,7 @@ class S3Store:
         # the prefix `key/` shows up as a CommonPrefix after siblings such as `key-1` or `key.txt`.
         dir_prefix = key + "/"
         try:
-            page = client.call("list_objects_v2", Bucket=bucket, Prefix=key, Delimiter="/", MaxKeys=PROBE_PAGE)
+            page = self.client.call("list_objects_v2", Bucket=bucket, Prefix=key, Delimiter="/", MaxKeys=PROBE_PAGE)
         except errors.BucketNotFound:
             return NOT_FOUND
         except errors.AccessDenied:
@@ -123,7 +125,8 @@ class S3Store:
         is_dir = dir_prefix in commons
         last = max([c["Key"] for c in contents] + commons, default="")
         if not is_dir and page.get("IsTruncated") and last < dir_prefix:
-            is_dir = client.call("list_objects_v2", Bucket=bucket, Prefix=dir_prefix, MaxKeys=1).get("KeyCount", 0) > 0
+            below = self.client.call("list_objects_v2", Bucket=bucket, Prefix=dir_prefix, MaxKeys=1)
+            is_dir = below.get("KeyCount", 0) > 0
         return _entry(key, contents, is_dir)
 
     def survey(self, bucket: str, key: str) -> ObjectInfo | Any:
@@ -138,11 +141,11 @@ class S3Store:
         self.cache.record(hit=False)
         generation = self.cache.generation(bucket)
         try:
-            first = client.call("list_objects_v2", Bucket=bucket, Prefix=key)
+            first = self.client.call("list_objects_v2", Bucket=bucket, Prefix=key)
         except (errors.BucketNotFound, errors.AccessDenied):
             return self.stat(bucket, key)  # the probe knows both answers (NOT_FOUND, or a HeadObject)
         dir_prefix = key + "/"
-        tree = tree_from_pages(dir_prefix, _pages_below(bucket, dir_prefix, first))
+        tree = tree_from_pages(dir_prefix, _pages_below(self.client, bucket, dir_prefix, first))
         found = _entry(key, first.get("Contents", ()), tree[dir_prefix].exists)
         self.cache.put("stat", bucket, key, found, _generation=generation)
         # Kept even when empty: a known-empty tree stays true until a write below it drops it.
@@ -151,7 +154,7 @@ class S3Store:
 
     def _head_probe(self, bucket: str, key: str) -> ObjectInfo | Any:
         try:
-            return info_from_response(client.call("head_object", Bucket=bucket, Key=key))
+            return info_from_response(self.client.call("head_object", Bucket=bucket, Key=key))
         except errors.NotFound:
             return NOT_FOUND
 
@@ -160,7 +163,7 @@ class S3Store:
 
         def load() -> dict[str, Any] | Any:
             try:
-                response = client.call("head_object", Bucket=bucket, Key=key)
+                response = self.client.call("head_object", Bucket=bucket, Key=key)
             except errors.NotFound:
                 return NOT_FOUND
             info = info_from_response(response)
@@ -197,7 +200,7 @@ class S3Store:
         return self.cache.get_or_load("list_dir", bucket, prefix, functools.partial(self._list_dir, bucket, prefix))
 
     def _list_dir(self, bucket: str, prefix: str) -> Listing:
-        pages = client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix, Delimiter="/")
+        pages = self.client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix, Delimiter="/")
         return listing_from_pages(prefix, pages)
 
     def iter_listing_pages(self, bucket: str, prefix: str) -> Iterator[Listing]:
@@ -213,7 +216,7 @@ class S3Store:
         self.cache.record(hit=False)
         generation = self.cache.generation(bucket)
         pages: list[Mapping[str, Any]] = []
-        for page in client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        for page in self.client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix, Delimiter="/"):
             pages.append(page)
             yield listing_from_pages(prefix, [page])
         self.cache.put("list_dir", bucket, prefix, listing_from_pages(prefix, pages), _generation=generation)
@@ -222,14 +225,14 @@ class S3Store:
         """Every directory below ``prefix`` from one flat listing (ceil(N/1000) requests), cached."""
         return self.cache.get_or_load(
             "list_tree", bucket, prefix,
-            lambda: tree_from_pages(prefix, client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix)),
+            lambda: tree_from_pages(prefix, self.client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix)),
         )
 
     def list_buckets(self) -> list[str]:
         """Names of the buckets these credentials can see (one ListBuckets, cached)."""
         return self.cache.get_or_load(
             "list_buckets", "", "",
-            lambda: [b["Name"] for b in client.call("list_buckets").get("Buckets", [])],
+            lambda: [b["Name"] for b in self.client.call("list_buckets").get("Buckets", [])],
         )
 
     # -- reading ----------------------------------------------------------------------------------
@@ -301,7 +304,7 @@ class S3Store:
         if etag:
             params["IfMatch"] = etag
         try:
-            return client.get_stream(**params)
+            return self.client.get_stream(**params)
         except errors.NotFound as exc:
             if not isinstance(exc, errors.BucketNotFound) and self._is_dir(bucket, key):
                 raise errors.IsADirectory("Is a directory", f"s3://{bucket}/{key}", "GetObject") from None
@@ -326,7 +329,7 @@ class S3Store:
             params["IfNoneMatch"] = "*"
         with self.key_lock(bucket, key):
             with self.forgetting_on_failure(bucket, key):
-                response = client.call("put_object", **params)
+                response = self.client.call("put_object", **params)
             info = ObjectInfo(is_file=True, is_dir=False, size=len(data), mtime=response_date(response),
                               etag=response.get("ETag"), storage_class="STANDARD",
                               content_type=params["ContentType"])
@@ -340,20 +343,20 @@ class S3Store:
         """Managed upload of a binary file object (multipart above 8 MiB, failed parts aborted)."""
         extra = {"ContentType": content_type or guess_content_type(key)}
         with self.key_lock(bucket, key), self.recording_write(bucket, key):
-            client.upload_fileobj(fileobj, bucket, key, size=size, extra=extra, callback=callback)
+            upload_fileobj(self.client, fileobj, bucket, key, size=size, extra=extra, callback=callback)
 
     def delete(self, bucket: str, key: str) -> None:
         """DeleteObject (S3 answers success even for a missing key; callers check first)."""
         with self.key_lock(bucket, key):
             with self.forgetting_on_failure(bucket, key):
-                client.call("delete_object", Bucket=bucket, Key=key)
+                self.client.call("delete_object", Bucket=bucket, Key=key)
             self.record_delete(bucket, key)
 
     def remove_marker(self, bucket: str, prefix: str) -> None:
         """Delete the marker object of an empty directory (``prefix`` ends in ``/``)."""
         with self.key_lock(bucket, prefix):
             with self.forgetting_on_failure(bucket, prefix):
-                client.call("delete_object", Bucket=bucket, Key=prefix)
+                self.client.call("delete_object", Bucket=bucket, Key=prefix)
             self.record_delete(bucket, prefix[:-1], directory=True)
 
     def delete_many(self, bucket: str, keys: list[str]) -> dict[str, errors.S3Error]:
@@ -362,7 +365,7 @@ class S3Store:
         try:
             for start in range(0, len(keys), 1000):
                 batch = keys[start:start + 1000]
-                response = client.call("delete_objects", Bucket=bucket,
+                response = self.client.call("delete_objects", Bucket=bucket,
                                        Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
                 for error in response.get("Errors", ()):
                     failed[error["Key"]] = errors.S3Error(f"DeleteObjects: {error.get('Code')}: {error.get('Message')}",
@@ -375,23 +378,23 @@ class S3Store:
         """PutObject of the zero-byte directory marker ``prefix`` (ending in ``/``)."""
         with self.key_lock(bucket, prefix):
             with self.forgetting_on_failure(bucket, prefix):
-                response = client.call("put_object", Bucket=bucket, Key=prefix, Body=b"")
+                response = self.client.call("put_object", Bucket=bucket, Key=prefix, Body=b"")
             marker = ObjectInfo(is_file=True, is_dir=False, size=0, mtime=response_date(response),
                                 etag=response.get("ETag"))
             self.cache.update("list_dir", bucket, prefix, lambda listing: listing.with_marker(marker))
             self.record_put(bucket, prefix[:-1], DIRECTORY)
 
     def create_bucket(self, bucket: str) -> None:
-        region = client.get_client().meta.region_name
+        region = self.client.region
         params: dict[str, Any] = {"Bucket": bucket}
         if region and region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        client.call("create_bucket", **params)
+        self.client.call("create_bucket", **params)
         self.cache.invalidate_key(bucket, "")
         self.cache.invalidate_bucket("")
 
     def delete_bucket(self, bucket: str) -> None:
-        client.call("delete_bucket", Bucket=bucket)
+        self.client.call("delete_bucket", Bucket=bucket)
         self.cache.invalidate_bucket(bucket)
         self.cache.invalidate_bucket("")
 
@@ -521,7 +524,7 @@ def _entry(key: str, contents: Iterable[Mapping[str, Any]], is_dir: bool) -> Obj
     return file or (DIRECTORY if is_dir else NOT_FOUND)
 
 
-def _pages_below(bucket: str, dir_prefix: str, first: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+def _pages_below(client: Any, bucket: str, dir_prefix: str, first: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """The pages listing ``dir_prefix``, given the first page of a listing from a shorter prefix.
 
     Keys sort as UTF-8 bytes (as Python compares code points), so the keys below ``dir_prefix`` form
@@ -582,27 +585,119 @@ def _common_prefix(keys: list[str]) -> str:
     return first[: first.rfind("/", 0, size) + 1]
 
 
-_store: S3Store | None = None
-_store_lock = threading.Lock()
+class Stores:
+    """The store of each bucket: one :class:`S3Store` (and cache) per configured bucket pattern, plus
+    the default one, each given the client :func:`~tfm_jupyter.configure_s3` chose for it.
+
+    It is used like one store (``get_store().stat(bucket, key)``): every method whose first argument
+    is a bucket goes to that bucket's store, so two endpoints with a bucket of the same name never
+    share a cache entry.  Reconfiguring a pattern clears only its store's cache.
+    """
+
+    body_limit = BODY_CACHE_LIMIT
+
+    def __init__(self) -> None:
+        self._stores: dict[str | None, S3Store] = {}
+        self._lock = threading.Lock()
+        self._limits: dict[str, Any] = {}
+        self._persist: Any = None
+        client.registry.on_change(self._reconfigured)
+
+    def store_for(self, bucket: str | None) -> S3Store:
+        """The store serving ``bucket`` (None: the default store)."""
+        pattern = client.registry.pattern_for(bucket) if bucket else None
+        with self._lock:
+            store = self._stores.get(pattern)
+            if store is None:
+                store = self._stores[pattern] = S3Store(self._new_cache(pattern), client.registry.client_of(pattern))
+            return store
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(S3Store, name, None)
+        if not callable(method) or name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+        def for_bucket(bucket: str, *args: Any, **kwargs: Any) -> Any:
+            return getattr(self.store_for(bucket), name)(bucket, *args, **kwargs)
+
+        return for_bucket
+
+    @property
+    def cache(self) -> S3Cache:
+        """The default store's cache (see :meth:`caches` for every store's)."""
+        return self.store_for(None).cache
+
+    def caches(self) -> list[S3Cache]:
+        self.store_for(None)
+        with self._lock:
+            return [store.cache for store in self._stores.values()]
+
+    def list_buckets(self) -> list[str]:
+        """The default client's buckets (one ListBuckets, cached) and every bucket configured by name."""
+        return sorted({*self.store_for(None).list_buckets(), *client.registry.exact_buckets()})
+
+    # -- cache settings, shared by every store -------------------------------------------------------
+
+    def configure_caches(self, limits: dict[str, Any], persist: Any) -> None:
+        self._limits.update({name: value for name, value in limits.items() if value is not None})
+        if persist is not None:
+            self._persist = None if persist is False else persist
+        for pattern, cache in self._slots():
+            cache.configure(**limits)
+            if persist is not None:
+                self._attach_disk(cache, pattern)
+
+    def _slots(self) -> list[tuple[str | None, S3Cache]]:
+        self.store_for(None)
+        with self._lock:
+            return [(pattern, store.cache) for pattern, store in self._stores.items()]
+
+    def _new_cache(self, pattern: str | None) -> S3Cache:
+        cache = S3Cache()
+        cache.configure(**self._limits)
+        if self._persist is not None:
+            self._attach_disk(cache, pattern)
+        return cache
+
+    def _attach_disk(self, cache: S3Cache, pattern: str | None) -> None:
+        if self._persist is None:
+            cache.attach_disk(None, frozenset(), encode, decode)
+            return
+        from ..persist import DiskCache, default_path, for_pattern
+
+        path = default_path() if self._persist is True else self._persist
+        cache.attach_disk(DiskCache(for_pattern(path, pattern)), PERSISTED, encode, decode)
+
+    def _reconfigured(self, pattern: str | None, everything: bool) -> None:
+        with self._lock:
+            if everything:
+                self._stores = {None: self._stores[None]} if None in self._stores else {}
+            changed = list(self._stores.items()) if everything else [(pattern, self._stores.get(pattern))]
+        for slot, store in changed:
+            if store is not None:
+                store.client = client.registry.client_of(slot)
+                store.cache.clear()
 
 
-def get_store() -> S3Store:
-    """The process-wide store and its cache (created on first use, without importing boto3)."""
-    global _store
-    if _store is None:
-        with _store_lock:
-            if _store is None:
-                _store = S3Store(S3Cache())
-                client.on_configure(_store.cache.clear)
-    return _store
+_stores: Stores | None = None
+_stores_lock = threading.Lock()
 
+
+def get_store() -> Stores:
+    """Every bucket's store (created on first use, without importing boto3)."""
+    global _stores
+    if _stores is None:
+        with _stores_lock:
+            if _stores is None:
+                _stores = Stores()
+    return _stores
 
 
 # -- the spec's module-level cache API ------------------------------------------------------------
 
 
 def get_s3_cache() -> S3Cache:
-    """The cache shared by every S3 path."""
+    """The cache of the default endpoint (each ``configure_s3(bucket=...)`` pattern has its own)."""
     return get_store().cache
 
 
@@ -611,22 +706,15 @@ PERSISTED = frozenset({"list_dir", "list_tree", "stat", "head", "bucket", "list_
 
 def configure_s3_cache(ttl: float | None = None, max_entries: int | None = None, max_bytes: int | None = None,
                        persist: bool | str | os.PathLike[str] | None = None) -> None:
-    """Set the default TTL in seconds (``0`` disables caching), the entry limit and the body-byte limit.
+    """Set the default TTL in seconds (``0`` disables caching), the entry limit and the body-byte limit
+    of every endpoint's cache.
 
     ``persist=True`` (or a file path, or a directory to hold ``s3cache.sqlite3``) also keeps listings
     and metadata - never object bodies - in an SQLite file, so a restarted kernel opens big folders
-    without listing them again within the TTL;
-    ``persist=False`` stops that.  A corrupt or locked file is ignored with a warning.
+    without listing them again within the TTL (a bucket pattern's cache uses a file of its own next
+    to it); ``persist=False`` stops that.  A corrupt or locked file is ignored with a warning.
     """
-    cache = get_s3_cache()
-    cache.configure(ttl=ttl, max_entries=max_entries, max_bytes=max_bytes)
-    if persist is False:
-        cache.attach_disk(None, frozenset(), encode, decode)
-    elif persist is not None:
-        from ..persist import DiskCache, default_path
-
-        path = default_path() if persist is True else persist
-        cache.attach_disk(DiskCache(path), PERSISTED, encode, decode)
+    get_store().configure_caches({"ttl": ttl, "max_entries": max_entries, "max_bytes": max_bytes}, persist)
 
 
 # What a cached answer of each kind stands in for, in S3 API requests.
@@ -635,27 +723,35 @@ _REPLACED_REQUEST = {"stat": "ListObjectsV2", "list_dir": "ListObjectsV2", "list
 
 
 def meter_reading() -> Reading:
-    """Requests this process sent and requests the cache saved, both by S3 operation, right now."""
-    with get_s3_cache()._lock:
-        saved_by_cache_operation = Counter(get_s3_cache().saved)
+    """Requests this process sent and requests the caches saved, both by S3 operation, right now."""
     saved: Counter[str] = Counter()
-    for operation, count in saved_by_cache_operation.items():
-        saved[_REPLACED_REQUEST.get(operation) or client.api_name(operation)] += count
+    for cache in get_store().caches():
+        for operation, count in cache.saved_counts().items():
+            saved[_REPLACED_REQUEST.get(operation) or client.api_name(operation)] += count
     return Reading(client.request_counts(), saved)
 
 
+_SUMMED = ("total_entries", "expired_entries", "hits", "misses", "evictions", "saved", "cached_body_bytes")
+
+
 def get_s3_cache_stats() -> dict[str, Any]:
-    """``total_entries``, ``expired_entries``, ``max_entries``, ``default_ttl``, hits, misses, evictions;
-    ``requests`` sent and requests ``saved`` by the cache (also by operation), and their estimated cost
-    in USD at the configured prices (see :func:`~tfm_jupyter.configure_s3_prices`)."""
+    """``total_entries``, ``expired_entries``, ``max_entries``, ``default_ttl``, hits, misses, evictions
+    (over every endpoint's cache); ``requests`` sent and requests ``saved`` by the cache (also by
+    operation, and ``requests_by_endpoint``), and their estimated cost in USD at the configured prices
+    (see :func:`~tfm_jupyter.configure_s3_prices`)."""
+    caches = get_store().caches()
     stats = get_s3_cache().get_stats()
+    for name in _SUMMED:
+        stats[name] = sum(cache.get_stats()[name] for cache in caches)
     reading = meter_reading()
     stats.update(requests=reading.total, requests_by_operation=dict(reading.requests), saved=reading.total_saved,
-                 saved_by_operation=dict(reading.saved), estimated_cost_usd=estimate_cost(reading.requests),
-                 saved_cost_usd=estimate_cost(reading.saved), prices_taken=PRICES_TAKEN)
+                 saved_by_operation=dict(reading.saved), requests_by_endpoint=client.requests_by_endpoint(),
+                 estimated_cost_usd=estimate_cost(reading.requests), saved_cost_usd=estimate_cost(reading.saved),
+                 prices_taken=PRICES_TAKEN)
     return stats
 
 
 def clear_s3_cache() -> None:
-    """Drop every cached S3 answer."""
-    get_s3_cache().clear()
+    """Drop every cached S3 answer, of every endpoint."""
+    for cache in get_store().caches():
+        cache.clear()

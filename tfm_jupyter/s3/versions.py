@@ -28,7 +28,8 @@ class ObjectVersion:
         """This version's content (one GetObject with VersionId)."""
         if self.is_delete_marker:
             raise FileNotFoundError(2, "This version is a delete marker: it has no content", str(self.path))
-        _, body = client.get_stream(Bucket=self.path.bucket, Key=self.path.key, VersionId=self.version_id)
+        _, body = client.client_for(self.path.bucket).get_stream(Bucket=self.path.bucket, Key=self.path.key,
+                                                                 VersionId=self.version_id)
         try:
             return body.read()
         finally:
@@ -44,8 +45,8 @@ class ObjectVersion:
 
         bucket, key = self.path.bucket, self.path.key
         with get_store().recording_write(bucket, key):
-            client.call("copy_object", Bucket=bucket, Key=key,
-                        CopySource={"Bucket": bucket, "Key": key, "VersionId": self.version_id})
+            source = {"Bucket": bucket, "Key": key, "VersionId": self.version_id}
+            client.client_for(bucket).call("copy_object", Bucket=bucket, Key=key, CopySource=source)
 
     def __repr__(self) -> str:
         kind = "delete marker" if self.is_delete_marker else f"{self.size} bytes"
@@ -57,7 +58,7 @@ def list_versions(path: Any) -> list[ObjectVersion]:
     """Every version of ``path``'s key, newest first (ListObjectVersions, 1000 per request)."""
     key = path.key
     versions: list[ObjectVersion] = []
-    for page in client.paginate("list_object_versions", Bucket=path.bucket, Prefix=key):
+    for page in client.client_for(path.bucket).paginate("list_object_versions", Bucket=path.bucket, Prefix=key):
         for item in page.get("Versions", ()):
             if item["Key"] == key:
                 versions.append(ObjectVersion(path, item["VersionId"], item.get("Size", 0),
