@@ -93,7 +93,7 @@ def s3() -> S3Fixture:
 def _fresh_library_state() -> Iterator[None]:
     """Each test starts with the default configuration and an empty cache."""
     from tfm_jupyter.s3 import client
-    from tfm_jupyter.s3.store import configure_s3_cache, get_s3_cache
+    from tfm_jupyter.s3.stores import configure_s3_cache, get_s3_cache
 
     client.reset_s3_configuration()
     cache = get_s3_cache()

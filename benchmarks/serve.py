@@ -40,7 +40,7 @@ def main() -> int:
     server.start()
     print(f"PORT {server.port}", flush=True)
     try:
-        server._thread.join()
+        server.wait()
     except KeyboardInterrupt:
         pass
     return 0

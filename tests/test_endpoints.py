@@ -251,3 +251,23 @@ def test_browser_panes_on_two_endpoints_copy_between_them(s3, other, far, bucket
     press(b, "copy")
     user.stop()
     assert other.body(far, "report.csv") == b"a,b\n" and names(b.right) == ["report.csv"]
+
+
+def test_each_pattern_persists_its_cache_in_a_file_of_its_own(s3, other, far, bucket, tmp_path):
+    import sqlite3
+
+    from tfm_jupyter import configure_s3_cache
+
+    other.put(far, "p.txt", b"p")
+    s3.seed(bucket, {"q.txt": b"q"})
+    configure_s3_cache(persist=tmp_path)
+    list(Path(f"s3://{far}/").iterdir())
+    list(Path(f"s3://{bucket}/").iterdir())
+
+    def buckets_in(path):
+        with sqlite3.connect(path) as db:
+            return {row[0] for row in db.execute("SELECT DISTINCT bucket FROM entries")}
+
+    own = [p for p in tmp_path.glob("s3cache-*.sqlite3")]
+    assert len(own) == 1 and buckets_in(own[0]) == {far}
+    assert bucket in buckets_in(tmp_path / "s3cache.sqlite3") and far not in buckets_in(tmp_path / "s3cache.sqlite3")

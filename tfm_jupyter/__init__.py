@@ -49,11 +49,11 @@ __all__ = [
 
 _LAZY = {
     "configure_s3": ("tfm_jupyter.s3.client", "configure_s3"),
-    "configure_s3_cache": ("tfm_jupyter.s3.store", "configure_s3_cache"),
+    "configure_s3_cache": ("tfm_jupyter.s3.stores", "configure_s3_cache"),
     "configure_s3_prices": ("tfm_jupyter.s3.meter", "configure_s3_prices"),
-    "get_s3_cache": ("tfm_jupyter.s3.store", "get_s3_cache"),
-    "get_s3_cache_stats": ("tfm_jupyter.s3.store", "get_s3_cache_stats"),
-    "clear_s3_cache": ("tfm_jupyter.s3.store", "clear_s3_cache"),
+    "get_s3_cache": ("tfm_jupyter.s3.stores", "get_s3_cache"),
+    "get_s3_cache_stats": ("tfm_jupyter.s3.stores", "get_s3_cache_stats"),
+    "clear_s3_cache": ("tfm_jupyter.s3.stores", "clear_s3_cache"),
     "browse": ("tfm_jupyter.browser", "browse"),
     "filesystem": ("tfm_jupyter.data.fs", "filesystem"),
     "arrow_filesystem": ("tfm_jupyter.data.fs", "arrow_filesystem"),

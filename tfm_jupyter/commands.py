@@ -161,9 +161,11 @@ def grep(pattern: str, name: Any = ".", *, glob: str | None = None, ignore_case:
 def head_bytes(path: Any, limit: int) -> bytes:
     """The first ``limit`` bytes of a file: one ranged GET on S3, never the whole object."""
     if isinstance(path, S3Path):
-        from .s3.store import get_store
+        from .s3.stores import get_store
 
-        return get_store().read_range(path.bucket, path._object_key("read"), 0, limit - 1)
+        if not path.key:
+            raise errors.IsADirectory("Is a directory", str(path), "read")
+        return get_store().read_range(path.bucket, path.key, 0, limit - 1)
     with path.open("rb") as handle:
         return handle.read(limit)
 
@@ -292,7 +294,7 @@ def rm(names: list[Any], *, recursive: bool = False, dryrun: bool = False, yes: 
 
 def _everything_below(root: Any) -> list[Any]:
     if isinstance(root, S3Path):
-        from .s3.store import get_store
+        from .s3.stores import get_store
 
         tree = get_store().tree(root.bucket, root.dir_prefix)
         markers = [S3Path.from_key(root.bucket, prefix)
@@ -302,7 +304,7 @@ def _everything_below(root: Any) -> list[Any]:
 
 
 def _delete(paths: list[Any]) -> None:
-    from .s3.store import get_store
+    from .s3.stores import get_store
 
     by_bucket: dict[str, list[str]] = {}
     local: list[Any] = []
@@ -336,12 +338,12 @@ class CellMeter:
         self._start: Any = None
 
     def before(self, *_: Any) -> None:
-        from .s3.store import meter_reading
+        from .s3.stores import meter_reading
 
         self._start = meter_reading()
 
     def after(self, *_: Any) -> None:
-        from .s3.store import meter_reading
+        from .s3.stores import meter_reading
 
         if self._start is not None:
             self._show((meter_reading() - self._start).summary())

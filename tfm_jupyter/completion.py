@@ -45,7 +45,7 @@ def _cwd() -> Any:
 
 
 def _complete_uri(typed: str) -> tuple[str, list[str]]:
-    from .s3.store import get_store
+    from .s3.stores import get_store
 
     rest = typed[len("s3://"):]
     if "/" not in rest:
@@ -63,7 +63,7 @@ def _complete_relative(base: S3Path, typed: str) -> tuple[str, list[str]]:
 
 
 def _children(bucket: str, prefix: str, fragment: str) -> list[str]:
-    from .s3.store import get_store
+    from .s3.stores import get_store
 
     try:
         listing = get_store().listdir(bucket, prefix)

@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, value in demo_environment(server.endpoint_url).items():
                 print(f"export {name}={value}")
             try:
-                server._thread.join()  # serve until interrupted
+                server.wait()
             except KeyboardInterrupt:
                 pass
             return 0

@@ -214,7 +214,7 @@ class S3Magics(Magics):
     @_one_line_errors
     def s3cache(self, line: str) -> Any:
         """Cache statistics, ``clear``, or ``--ttl N`` / ``--max-entries N``."""
-        from .s3.store import clear_s3_cache, configure_s3_cache, get_s3_cache_stats
+        from .s3.stores import clear_s3_cache, configure_s3_cache, get_s3_cache_stats
 
         args = _parse(self.s3cache, line)
         if args.ttl is not None or args.max_entries is not None:
@@ -235,7 +235,7 @@ class S3Magics(Magics):
             _meter_on(self.shell)
         elif args.state == "off":
             _meter_off(self.shell)
-        from .s3.store import meter_reading
+        from .s3.stores import meter_reading
 
         return commands.TextResult("this kernel so far: " + meter_reading().summary())
 

@@ -30,7 +30,7 @@ FSPATH_SCHEME = "s3a"  # what os.fspath() of an S3 path starts with (see S3Path.
 
 
 def _store() -> Any:
-    from .s3.store import get_store
+    from .s3.stores import get_store
 
     return get_store()
 

@@ -73,7 +73,7 @@ def _candidates(root: Any, name: str | None, ignore_case: bool, larger: int | No
                 newer: float | None) -> Iterator[_Candidate]:
     """Every file below ``root`` passing the cheap tests, from one walk (one flat listing on S3)."""
     if isinstance(root, S3Path):
-        from .s3.store import get_store
+        from .s3.stores import get_store
 
         tree = get_store().tree(root.bucket, root.dir_prefix)
         if not tree[root.dir_prefix].exists:  # not a folder: perhaps one file
@@ -123,7 +123,7 @@ def _chunks(path: Any, size: int, limit: int) -> Iterator[bytes]:
     if size == 0:
         return  # S3 refuses a ranged GET of an empty object, and there is nothing to read
     if isinstance(path, S3Path):
-        from .s3.store import get_store
+        from .s3.stores import get_store
 
         _, body = get_store().open_stream(path.bucket, path.key, 0, min(size, limit) - 1)
         try:

@@ -107,6 +107,11 @@ class LocalS3Server:
         self._thread.start()
         return self
 
+    def wait(self) -> None:
+        """Serve until the server is stopped or the process is interrupted."""
+        if self._thread is not None:
+            self._thread.join()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()

@@ -205,7 +205,7 @@ def _refuse_existing(plan: TransferPlan) -> None:
 
 
 def _s3_store() -> Any:
-    from .s3.store import get_store
+    from .s3.stores import get_store
 
     return get_store()
 

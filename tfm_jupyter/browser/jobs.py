@@ -246,7 +246,7 @@ def _neighbour(pane: Any, removed: set[str]) -> str | None:
 
 def _relative(path: Any, root: Any) -> str:
     if isinstance(path, S3Path):
-        return "/".join(path._parts[len(root._parts):])
+        return path.key[len(root.dir_prefix):]
     return path.relative_to(root).as_posix()
 
 

@@ -30,7 +30,7 @@ def _rows_of(listing: Listing) -> list[Row]:
 
 
 def _s3_rows(cwd: S3Path) -> Iterator[tuple[list[Row], bool, bool]]:
-    from ..s3.store import get_store
+    from ..s3.stores import get_store
 
     store = get_store()
     if not cwd.bucket:

@@ -67,7 +67,7 @@ class Browser(anywidget.AnyWidget):
         self.jobs = JobRunner(self)
         self._dialog_ids = itertools.count(1)
         self._answers: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
-        from ..s3.store import meter_reading
+        from ..s3.stores import meter_reading
 
         self._meter_start = meter_reading()
         self.observe(self._front_end_changed, names=["left_state", "right_state"])
@@ -107,7 +107,7 @@ class Browser(anywidget.AnyWidget):
         future.add_done_callback(self._finished)
 
     def _finished(self, future: Future[Any]) -> None:
-        from ..s3.store import meter_reading
+        from ..s3.stores import meter_reading
 
         self.meter = {"text": "since opened: " + (meter_reading() - self._meter_start).summary()}
         self._pending.discard(future)
@@ -203,7 +203,7 @@ class Browser(anywidget.AnyWidget):
         """Forget the cached listing and list again (F5), keeping the focus where it was."""
         cwd = self.pane(side).cwd
         if isinstance(cwd, S3Path) and cwd.bucket:
-            from ..s3.store import get_store
+            from ..s3.stores import get_store
 
             get_store().forget_listing(cwd.bucket, cwd.dir_prefix)
         self.navigate(side, cwd, focus or self.pane(side).focus)

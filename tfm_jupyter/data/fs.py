@@ -18,7 +18,7 @@ from .. import errors
 from ..cache import NOT_FOUND
 from ..s3.entries import ObjectInfo
 from ..s3.io import S3Writer, open_reader
-from ..s3.store import get_store
+from ..s3.stores import get_store
 
 __all__ = ["S3FileSystem", "SharedReader", "arrow_filesystem", "filesystem"]
 

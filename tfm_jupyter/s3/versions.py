@@ -41,7 +41,7 @@ class ObjectVersion:
 
     def restore(self) -> None:
         """Make this version the current one again (server-side CopyObject of the version)."""
-        from .store import get_store
+        from .stores import get_store
 
         bucket, key = self.path.bucket, self.path.key
         with get_store().recording_write(bucket, key):
