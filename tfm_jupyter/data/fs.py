@@ -18,7 +18,7 @@ from .. import errors
 from ..cache import NOT_FOUND
 from ..s3.entries import ObjectInfo
 from ..s3.io import S3Writer, open_reader
-from ..s3.stores import get_store
+from ..s3.stores import clear_s3_cache, get_store
 
 __all__ = ["S3FileSystem", "SharedReader", "arrow_filesystem", "filesystem"]
 
@@ -226,7 +226,7 @@ class S3FileSystem(AbstractFileSystem):
     def invalidate_cache(self, path: str | None = None) -> None:
         """Forget cached listings (fsspec's refresh hook; writes through us never need it)."""
         if path is None:
-            self.store.cache.clear()
+            clear_s3_cache()  # every endpoint's
             return
         bucket, key = _split(self._strip_protocol(path))
         self.store.forget_listing(bucket, key + "/" if key else "")
