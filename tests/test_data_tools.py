@@ -244,3 +244,18 @@ def test_a_failed_to_parquet_leaves_the_old_object(s3, bucket):
             SALES.to_parquet(Path(f"s3://{bucket}/keep.parquet"))
     assert pq.read_table(io.BytesIO(s3.body(bucket, "keep.parquet"))).column_names == ["old"]
     assert pd.read_parquet(Path(f"s3://{bucket}/keep.parquet")).columns.tolist() == ["old"]  # cache agrees
+
+
+def test_a_body_read_before_our_write_never_replaces_it_in_the_cache(s3, bucket):
+    # The interleaving a reader thread can meet: its GET answered with the old body, our write
+    # recorded, then the reader's remember_body() - which must lose to the write.
+    from tfm_jupyter.s3.stores import get_store
+
+    store, path = get_store(), Path(f"s3://{bucket}/k.txt")
+    s3.seed(bucket, {"k.txt": b"old"})
+    before_the_get = store.generation(bucket)
+    path.write_text("new")
+    store.remember_body(bucket, "k.txt", '"etag-of-old"', b"old", before_the_get)
+    with s3.counting() as counts:
+        assert path.read_text() == "new"
+    assert only(counts)  # the body our write cached, not the reader's

@@ -146,16 +146,14 @@ class S3FileSystem(AbstractFileSystem):
         bucket, key = _split(self._strip_protocol(path))
         if start is None and end is None:
             return self.store.read(bucket, key)
-        if (start is not None and start < 0) or (end is not None and end < 0):
+        first, last = start or 0, end
+        if first < 0 or last is None or last < 0:  # relative to the size (cached after a listing)
             size = self.info(path)["size"]
-            start = size + start if start is not None and start < 0 else start
-            end = size + end if end is not None and end < 0 else end
-        first = start or 0
-        if end is None:
-            end = self.info(path)["size"]
-        if end <= first:
+            first = size + first if first < 0 else first
+            last = size if last is None else (size + last if last < 0 else last)
+        if last <= first:
             return b""
-        return self.store.read_range(bucket, key, first, end - 1)
+        return self.store.read_range(bucket, key, first, last - 1)
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         bucket, key = _split(self._strip_protocol(path))

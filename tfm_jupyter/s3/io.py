@@ -218,6 +218,7 @@ def open_reader(store: Any, bucket: str, key: str, buffering: int = -1) -> Any:
     cached = store.cached_body(bucket, key)
     if cached is not None:
         return _named(io.BytesIO(cached), bucket, key)
+    generation = store.generation(bucket)  # before the GET: a write meanwhile keeps its body
     raw = S3Reader(store, bucket, key, store.known_info(bucket, key))
     if raw.size > store.body_limit:
         if buffering == 0:
@@ -226,7 +227,7 @@ def open_reader(store: Any, bucket: str, key: str, buffering: int = -1) -> Any:
         return io.BufferedReader(raw, buffer_size=buffering if buffering > 1 else RANGE_WINDOW)
     with raw:
         data = raw.readall()
-    store.remember_body(bucket, key, raw.etag, data)
+    store.remember_body(bucket, key, raw.etag, data, generation)
     return _named(io.BytesIO(data), bucket, key)
 
 

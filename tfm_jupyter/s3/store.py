@@ -234,26 +234,30 @@ class S3Store:
 
     def read(self, bucket: str, key: str) -> bytes:
         """The whole object: one GetObject (no HeadObject first); small bodies are cached."""
-        found, cached = self.cache.lookup("body", bucket, key)
-        if found:
-            return cached[1]
+        cached = self.cached_body(bucket, key)
+        if cached is not None:
+            return cached
         generation = self.cache.generation(bucket)
         response, data = self._read_whole(bucket, key)
         info = info_from_response(response)
         self.cache.put("stat", bucket, key, self._merge_known(bucket, key, info), _generation=generation)
-        if len(data) <= BODY_CACHE_LIMIT:
-            self.cache.put("body", bucket, key, (info.etag, data), _generation=generation, _nbytes=len(data))
+        self.remember_body(bucket, key, info.etag, data, generation)
         return data
+
+    def generation(self, bucket: str) -> Any:
+        """The cache's token for ``bucket`` (see :meth:`remember_body`)."""
+        return self.cache.generation(bucket)
 
     def cached_body(self, bucket: str, key: str) -> bytes | None:
         """The body of a small object if a fresh copy is cached (no request), else None."""
         found, cached = self.cache.lookup("body", bucket, key)
         return cached[1] if found else None
 
-    def remember_body(self, bucket: str, key: str, etag: str | None, data: bytes) -> None:
-        """Keep a small object's body that was read whole by a stream (so the next read costs nothing)."""
-        if etag and len(data) <= BODY_CACHE_LIMIT:
-            self.cache.put("body", bucket, key, (etag, data), _nbytes=len(data))
+    def remember_body(self, bucket: str, key: str, etag: str | None, data: bytes, generation: Any) -> None:
+        """Keep a small object's body that was read whole (so the next read costs nothing), unless the
+        bucket's cache changed since ``generation`` (taken before the GET): a write meanwhile wins."""
+        if len(data) <= BODY_CACHE_LIMIT:
+            self.cache.put("body", bucket, key, (etag, data), _generation=generation, _nbytes=len(data))
 
     def _read_whole(self, bucket: str, key: str, attempts: int = 3) -> tuple[dict[str, Any], bytes]:
         """GetObject and its body; a body cut short is fetched again (same ETag only), never returned."""

@@ -61,9 +61,7 @@ class Stores:
         return self.store_for(None).cache
 
     def caches(self) -> list[S3Cache]:
-        self.store_for(None)
-        with self._lock:
-            return [store.cache for store in self._stores.values()]
+        return [cache for _, cache in self._slots()]
 
     def list_buckets(self) -> list[str]:
         """The default client's buckets (one ListBuckets, cached) and every bucket configured by name."""
