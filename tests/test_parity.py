@@ -1,14 +1,21 @@
-"""One suite, two roots: wherever local files and S3 can behave the same, they must."""
+"""One suite, three roots: wherever local files, S3 and a backend built only from the interface's core
+(``memory://``) can behave the same, they must."""
+
+import uuid
 
 import pytest
 
 from tfm_jupyter import Path
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "memory"])
 def base(request, tmp_path):
     if request.param == "local":
         return Path(tmp_path)
+    if request.param == "memory":
+        root = Path(f"memory://t-{uuid.uuid4().hex}/")
+        root.mkdir()
+        return root
     return Path(f"s3://{request.getfixturevalue('bucket')}/")
 
 

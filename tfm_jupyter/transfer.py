@@ -1,8 +1,10 @@
-"""Copy and move files and directory trees between any two paths: local and S3, in every direction.
+"""Copy and move files and directory trees between any two paths: local, S3 and every registered
+storage backend, in every direction.
 
 A transfer is planned first (every file, its size and target; every check that can fail early),
 then executed: S3 legs by boto3's managed transfers with bounded concurrency, local->local by
-copying to a temporary name and renaming.  Nothing is ever lost:
+copying to a temporary name and renaming, any other pair by streaming from the source backend's
+reader into the target backend's all-or-nothing writer.  Nothing is ever lost:
 
 * a target is only ever replaced by a complete file (S3 uploads are atomic, downloads and local
   copies are written under a temporary name and renamed at the end);
@@ -25,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import errors
-from .path import LocalPath, Path, S3Path, use_transfers, walk_tree
+from .path import LocalPath, Path, S3Path
+from .storage_path import StoragePath, use_transfers, walk_tree
 from .uri import guess_content_type
 
 __all__ = ["FileJob", "TransferPlan", "copy", "copy_into", "execute", "move", "move_into", "plan_copy", "target_in"]
@@ -35,6 +38,7 @@ Selector = Callable[[str], bool]  # relative posix path of a file below the sour
 Progress = ProgressCallback | bool | None
 BAR_MIN_BYTES = 32 * 2**20
 BAR_MIN_FILES = 50
+STREAM_CHUNK = 2**20
 
 
 @dataclass
@@ -56,7 +60,7 @@ class TransferPlan:
     files: list[FileJob] = field(default_factory=list)
     directories: list[Any] = field(default_factory=list)  # targets to create (kept even when empty)
     source_markers: list[str] = field(default_factory=list)  # S3 marker keys to delete on a move
-    source_dirs: list[str] = field(default_factory=list)  # local directories to remove on a move
+    source_dirs: list[Any] = field(default_factory=list)  # directories (not S3 prefixes) to remove on a move
     refused: dict[str, OSError] = field(default_factory=dict)  # sources that cannot go to the target
     select: Selector | None = None
 
@@ -132,19 +136,18 @@ def _same(a: Any, b: Any) -> bool:
 
 def _plan_tree(plan: TransferPlan) -> None:
     source, target = plan.source, plan.target
-    for directory, dirnames, files, marker in _walk_files(source):
-        rel = _relative_parts(source, directory)
+    for directory, rel, dirnames, files, marker in _walk_files(source):
         target_dir = _join(target, rel)
         if target_dir is None:  # e.g. a '..' component on the way down to a local folder
             for name, _, _ in files:
                 _refuse(plan, directory / name)
             continue
         keep_dirs = plan.select is None  # a filtered copy creates directories only as files need them
-        needs_marker = isinstance(source, LocalPath) and not files and not dirnames
-        if keep_dirs and (isinstance(target, LocalPath) or needs_marker):
+        needs_marker = not isinstance(source, S3Path) and not files and not dirnames
+        if keep_dirs and (not isinstance(target, S3Path) or needs_marker):
             plan.directories.append(target_dir)  # S3 needs a marker only where nothing else is
-        if isinstance(source, LocalPath) and directory != source:
-            plan.source_dirs.append(os.fspath(directory))
+        if not isinstance(source, S3Path) and directory != source:
+            plan.source_dirs.append(directory)
         if marker is not None and keep_dirs:
             plan.source_markers.append(directory.dir_prefix)
             if isinstance(target_dir, S3Path) and target_dir.key:  # copied verbatim, content and all
@@ -165,28 +168,28 @@ def _refuse(plan: TransferPlan, source: Any) -> None:
         "writing it would leave the target folder, so it was not downloaded", str(source), "copy")
 
 
-def _walk_files(source: Any) -> Iterator[tuple[Any, list[str], list[tuple[str, int, str | None]], Any]]:
-    """(directory, subdirectory names, [(file name, size, etag)], S3 marker info) per directory, top-down."""
-    if isinstance(source, S3Path):
-        tree = _s3_store().tree(source.bucket, source.dir_prefix)
-        for directory, dirnames, filenames in walk_tree(source, tree, True):
-            listing = tree[directory.dir_prefix]
-            files = [(n, listing.children[n].size, listing.children[n].etag) for n in filenames]
-            yield directory, dirnames, files, listing.marker
-    else:
-        for directory, dirnames, filenames in source.walk():
-            yield directory, dirnames, [(n, (directory / n).stat().st_size, None) for n in filenames], None
+FileRow = tuple[str, int, "str | None"]  # (name, size, etag)
+
+
+def _walk_files(source: Any) -> Iterator[tuple[Any, tuple[str, ...], list[str], list[FileRow], Any]]:
+    """(directory, its components below ``source``, subdirectory names, [(file name, size, etag)],
+    marker info) per directory, top-down, from the source backend's tree listing (one flat listing
+    on S3, one ``os.walk`` locally)."""
+    tree = source.backend.tree(source)
+    for directory, dirnames, filenames in walk_tree(source, tree, True):
+        rel = _relative_parts(source, directory)
+        listing = tree[rel]
+        files = [(n, listing.children[n].size, listing.children[n].etag) for n in filenames]
+        yield directory, rel, dirnames, files, listing.marker
 
 
 def _relative_parts(root: Any, directory: Any) -> tuple[str, ...]:
-    if isinstance(root, S3Path):
-        return directory.parts[len(root.parts):]
-    return directory.relative_to(root).parts
+    return tuple(directory.parts[len(root.parts):])
 
 
 def _join(base: Any, parts: tuple[str, ...]) -> Any:
     """``base / parts``, or None where a part cannot (or must not) be a local file name."""
-    if isinstance(base, S3Path):
+    if isinstance(base, StoragePath):
         return base.child(*parts) if parts else base
     for part in parts:
         if part in ("", ".", "..") or "\0" in part or os.sep in part or (os.altsep and os.altsep in part):
@@ -263,12 +266,15 @@ def _execute(plan: TransferPlan, progress: Progress, cancel: threading.Event | N
     reporter = _Reporter(progress, plan.total_bytes, len(plan.files), f"copy to {plan.target}")
     try:
         _make_directories(plan.directories)
-        local_jobs = [j for j in plan.files if isinstance(j.source, LocalPath) and isinstance(j.target, LocalPath)]
-        s3_jobs = [j for j in plan.files if j not in local_jobs]
-        for job in local_jobs:
+        legs: dict[str, list[FileJob]] = {"local": [], "s3": [], "stream": []}
+        for job in plan.files:
+            legs[_leg(job)].append(job)
+        for job in legs["local"]:
             _run_one(job, failures, reporter, functools.partial(_copy_local, job, reporter, cancel))
-        if s3_jobs:
-            _run_s3_jobs(s3_jobs, failures, reporter, cancel)
+        for job in legs["stream"]:
+            _run_one(job, failures, reporter, functools.partial(_stream_copy, job, reporter, cancel))
+        if legs["s3"]:
+            _run_s3_jobs(legs["s3"], failures, reporter, cancel)
     finally:
         reporter.close()
     return failures
@@ -286,13 +292,26 @@ def _run_one(job: FileJob, failures: dict[str, BaseException], reporter: _Report
     return True
 
 
+def _leg(job: FileJob) -> str:
+    """How a file travels: "local" (local->local), "s3" (boto3's managed transfers: S3<->S3 server-side
+    or across endpoints, S3<->local), or "stream" (any other backend: reader -> atomic writer)."""
+    ends = (job.source, job.target)
+    if all(isinstance(end, LocalPath) for end in ends):
+        return "local"
+    if all(isinstance(end, (LocalPath, S3Path)) for end in ends):
+        return "s3"
+    return "stream"
+
+
 def _make_directories(directories: list[Any]) -> None:
     for directory in directories:
         if isinstance(directory, S3Path):
-            if directory.key:  # a bucket root needs no marker
-                _s3_store().make_marker(directory.bucket, directory.dir_prefix)
-        else:
+            if directory.key:  # a bucket root needs no marker; a marker needs no existence check
+                directory.backend.make_dir(directory)
+        elif isinstance(directory, LocalPath):
             os.makedirs(directory, exist_ok=True)
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
 
 
 def _check(cancel: threading.Event | None) -> None:
@@ -317,6 +336,15 @@ def _copy_local(job: FileJob, reporter: _Reporter, cancel: threading.Event | Non
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _stream_copy(job: FileJob, reporter: _Reporter, cancel: threading.Event | None = None) -> None:
+    """Source backend's reader -> target backend's writer; a failure or cancel commits nothing."""
+    with job.source.backend.open_read(job.source) as src, job.target.backend.open_write(job.target) as dst:
+        while chunk := src.read(STREAM_CHUNK):
+            _check(cancel)
+            dst.write(chunk)
+            reporter.add_bytes(len(chunk))
 
 
 def _wait(future: Any, cancel: threading.Event | None) -> None:
@@ -428,7 +456,7 @@ def move_into(source: Any, target_dir: Any, **options: Any) -> Any:
 def target_in(directory: Any, source: Any) -> Any:
     """Where ``source`` lands inside ``directory``: its name (a bucket root brings its bucket's name)."""
     source = Path(source)
-    name = source.name or (source.bucket if isinstance(source, S3Path) else "")
+    name = source.name or (source.authority if isinstance(source, StoragePath) else "")
     if not name:
         raise ValueError(f"{str(source)!r} has no name to copy into a directory")
     return Path(directory) / name
@@ -468,22 +496,20 @@ def _raise_failures(failures: dict[str, BaseException], plan: TransferPlan, verb
 
 def _delete_sources(plan: TransferPlan) -> None:
     source = plan.source
+    paths = [job.source for job in plan.files]
     if isinstance(source, S3Path):
-        keys = [job.source.key for job in plan.files] + plan.source_markers
-        failed = _s3_store().delete_many(source.bucket, sorted(set(keys)))
-        if failed:
-            raise errors.TransferError(
-                f"every file was copied, but {len(failed)} sources could not be deleted; they exist "
-                "in both places", dict(failed), str(source))
-        return
-    for job in plan.files:
-        os.unlink(job.source)
-    for directory in sorted(plan.source_dirs, key=len, reverse=True):
+        paths += [S3Path.from_key(source.bucket, marker) for marker in plan.source_markers]
+    failed = source.backend.delete_many(paths)  # on S3: DeleteObjects, 1,000 keys a request
+    if failed:
+        raise errors.TransferError(
+            f"every file was copied, but {len(failed)} sources could not be deleted; they exist "
+            "in both places", dict(failed), str(source))
+    if isinstance(source, S3Path):
+        return  # a prefix with no keys left is gone
+    for directory in [*sorted(plan.source_dirs, key=lambda d: len(d.parts), reverse=True), source]:
         with contextlib.suppress(OSError):  # a directory that still holds unselected files stays
-            os.rmdir(directory)
-    if source.is_dir():
-        with contextlib.suppress(OSError):
-            os.rmdir(source)
+            if directory.is_dir():
+                directory.backend.remove_dir(directory)
 
 
 use_transfers(sys.modules[__name__])  # Path.copy/move call this module; path.py never imports it

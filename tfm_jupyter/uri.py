@@ -23,6 +23,7 @@ from typing import Any
 __all__ = [
     "MAX_KEY_BYTES",
     "PureS3Path",
+    "PureURIPath",
     "guess_content_type",
     "is_s3_uri",
     "match_parts",
@@ -105,12 +106,16 @@ def parts_to_key(parts: Sequence[str]) -> str:
 
 
 @functools.total_ordering
-class PureS3Path:
-    """An ``s3://bucket/key`` location with pathlib's pure API and no I/O.
+class PureURIPath:
+    """A ``scheme://authority/key`` location with pathlib's pure API and no I/O: the pure layer of
+    every storage backend (see :mod:`tfm_jupyter.backends`).
 
-    ``bucket`` is the bucket name (``''`` for ``s3://``, the list of buckets) and ``key`` the
-    object key (``''`` for the bucket root).
+    ``authority`` (an S3 bucket, an Azure container, an SFTP host) is ``''`` for ``scheme://``, the
+    list of them, and ``key`` the ``/``-separated name inside it (``''`` for its root).  Components are
+    kept exactly as written, as object stores keep keys.  Subclasses set ``scheme`` and may validate.
     """
+
+    scheme = ""
 
     __slots__ = ("__weakref__", "_bucket", "_hash", "_parts")
     _bucket: str
@@ -118,14 +123,44 @@ class PureS3Path:
 
     def __init__(self, *args: Any) -> None:
         if not args:
-            raise TypeError("an S3 path needs at least one argument, e.g. 's3://bucket/key'")
+            raise TypeError(f"a path needs at least one argument, e.g. '{self.scheme}://bucket/key'")
         first, *rest = args
         first = first if isinstance(first, str) else str(_as_segment(first))
-        if not is_s3_uri(first):
-            raise ValueError(f"not an S3 URI (expected 's3://bucket/key'): {first!r}")
-        self._bucket, self._parts = split_s3_uri(first)
+        self._bucket, self._parts = self._split(first)
         if rest:
             self._bucket, self._parts = self._joined(rest)
+
+    # -- what a scheme may refine ----------------------------------------------------------------
+
+    @classmethod
+    def owns(cls, text: object) -> bool:
+        """Whether ``text`` is a URI of this class's scheme."""
+        prefix = cls.scheme + "://"
+        return isinstance(text, str) and text[:len(prefix)].lower() == prefix
+
+    @classmethod
+    def _split(cls, uri: str) -> tuple[str, tuple[str, ...]]:
+        if not cls.owns(uri):
+            raise ValueError(f"not a {cls.scheme}:// URI (expected '{cls.scheme}://bucket/key'): {uri!r}")
+        authority, _, key = uri[len(cls.scheme) + 3:].partition("/")
+        if not authority and key:
+            raise ValueError(f"URI {uri!r} has no {cls.authority_noun}")
+        return (cls.check_authority(authority) if authority else ""), cls.key_parts(key)
+
+    authority_noun = "bucket"
+
+    @staticmethod
+    def check_authority(authority: str) -> str:
+        """``authority`` if it is valid, else ValueError saying why."""
+        return authority
+
+    @staticmethod
+    def key_parts(key: str) -> tuple[str, ...]:
+        """Split a key into components, dropping one trailing ``/`` (the directory spelling)."""
+        return tuple(key.removesuffix("/").split("/")) if key else ()
+
+    def _check_key(self, parts: tuple[str, ...]) -> None:
+        """Raise ValueError if ``parts`` cannot be a key of this scheme."""
 
     # -- construction helpers ------------------------------------------------------------------
 
@@ -151,30 +186,30 @@ class PureS3Path:
     def _make(self, bucket: str, parts: tuple[str, ...]) -> Any:
         """Derive a path of the same class (pathlib's ``with_segments`` for parsed parts)."""
         if bucket:
-            validate_key(parts_to_key(parts))
+            self._check_key(parts)
         elif parts:
-            raise ValueError("the root of all buckets ('s3://') has no keys; name a bucket first")
+            raise ValueError(f"the root ('{self.scheme}://') has no keys; name a {self.authority_noun} first")
         return type(self)._from_parsed(bucket, parts)
 
     def _joined(self, segments: Iterable[Any]) -> tuple[str, tuple[str, ...]]:
         bucket, parts = self._bucket, self._parts
         for segment in segments:
             text = _as_segment(segment)
-            if is_s3_uri(text):
-                bucket, parts = split_s3_uri(text)
+            if self.owns(text):
+                bucket, parts = self._split(text)
                 continue
             if not text:
                 continue
             if text.startswith("/"):  # anchored, like an absolute component in pathlib
                 text, parts = text[1:], ()
-            new = key_to_parts(text)
+            new = self.key_parts(text)
             if not bucket:  # joining onto 's3://': the first component names the bucket
                 if not new:
                     continue
-                bucket, new = validate_bucket(new[0]), new[1:]
+                bucket, new = self.check_authority(new[0]), new[1:]
             parts = parts + new
         if bucket:
-            validate_key(parts_to_key(parts))
+            self._check_key(parts)
         return bucket, parts
 
     def with_segments(self, *segments: Any) -> Any:
@@ -184,9 +219,15 @@ class PureS3Path:
     # -- the basics ------------------------------------------------------------------------------
 
     @property
-    def bucket(self) -> str:
-        """The bucket name (``''`` for ``s3://``)."""
+    def authority(self) -> str:
+        """The bucket (container, host) name: ``''`` for ``scheme://``."""
         return self._bucket
+
+    bucket = authority
+
+    @property
+    def _prefix(self) -> str:
+        return self.scheme + "://"
 
     @property
     def key(self) -> str:
@@ -200,8 +241,8 @@ class PureS3Path:
 
     def __str__(self) -> str:
         if not self._bucket:
-            return SCHEME
-        text = f"{SCHEME}{self._bucket}/{parts_to_key(self._parts)}"
+            return self._prefix
+        text = f"{self._prefix}{self._bucket}/{parts_to_key(self._parts)}"
         # A trailing empty component must survive the trip through str(); see the module doc.
         return text + "/" if self._parts and self._parts[-1] == "" else text
 
@@ -212,7 +253,7 @@ class PureS3Path:
         return type(self), (str(self),)
 
     def as_uri(self) -> str:
-        """The ``s3://`` URI (keys are not percent-encoded: S3 tools take them verbatim)."""
+        """The URI (keys are not percent-encoded: S3 tools take them verbatim)."""
         return str(self)
 
     def as_posix(self) -> str:
@@ -223,16 +264,16 @@ class PureS3Path:
         try:
             return self._hash
         except AttributeError:
-            self._hash = hash(("s3", self._bucket, self._parts))
+            self._hash = hash((self.scheme, self._bucket, self._parts))
             return self._hash
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, PureS3Path):
+        if not isinstance(other, PureURIPath) or other.scheme != self.scheme:
             return NotImplemented
         return (self._bucket, self._parts) == (other._bucket, other._parts)
 
     def __lt__(self, other: object) -> bool:
-        if not isinstance(other, PureS3Path):
+        if not isinstance(other, PureURIPath) or other.scheme != self.scheme:
             return NotImplemented
         return (self._bucket, self._parts) < (other._bucket, other._parts)
 
@@ -243,19 +284,19 @@ class PureS3Path:
             return NotImplemented
 
     def __rtruediv__(self, other: Any) -> Any:
-        if is_s3_uri(other):
+        if self.owns(other):
             return self.with_segments(other, self)
         return NotImplemented
 
     def joinpath(self, *segments: Any) -> Any:
-        """Append ``segments``; an ``s3://`` segment replaces the path, a ``/x`` one restarts at the bucket."""
+        """Append ``segments``; a URI segment replaces the path, a ``/x`` one restarts at the bucket."""
         return self._make(*self._joined(segments))
 
     # -- pathlib's pure properties -----------------------------------------------------------
 
     @property
     def drive(self) -> str:
-        return f"{SCHEME}{self._bucket}" if self._bucket else "s3:"
+        return f"{self._prefix}{self._bucket}" if self._bucket else self.scheme + ":"
 
     @property
     def root(self) -> str:
@@ -264,7 +305,7 @@ class PureS3Path:
     @property
     def anchor(self) -> str:
         """``s3://bucket/`` (or ``s3://`` for the root of all buckets)."""
-        return f"{SCHEME}{self._bucket}/" if self._bucket else SCHEME
+        return f"{self._prefix}{self._bucket}/" if self._bucket else self._prefix
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -324,13 +365,13 @@ class PureS3Path:
 
     # -- relations -------------------------------------------------------------------------------
 
-    def _coerce(self, other: Any) -> PureS3Path:
-        if isinstance(other, PureS3Path):
+    def _coerce(self, other: Any) -> PureURIPath:
+        if isinstance(other, PureURIPath) and other.scheme == self.scheme:
             return other
         text = _as_segment(other)
-        if not is_s3_uri(text):
-            raise ValueError(f"{str(self)!r} is an S3 path; {text!r} is not")
-        return PureS3Path(text)
+        if not self.owns(text):
+            raise ValueError(f"{str(self)!r} is a {self.scheme}:// path; {text!r} is not")
+        return type(self)(text)
 
     def is_relative_to(self, other: Any) -> bool:
         """Component-wise: ``s3://b/ab`` is not relative to ``s3://b/a``."""
@@ -351,9 +392,9 @@ class PureS3Path:
         return PurePosixPath(*self._parts[len(other._parts):])
 
     def match(self, pattern: str, *, case_sensitive: bool = True) -> bool:
-        """pathlib's ``match``: a relative pattern matches from the right, an ``s3://`` one fully."""
-        if is_s3_uri(pattern):
-            other = PureS3Path(pattern)
+        """pathlib's ``match``: a relative pattern matches from the right, a URI one fully."""
+        if self.owns(pattern):
+            other = type(self)(pattern)
             if other._bucket != self._bucket and not fnmatch.fnmatchcase(self._bucket, other._bucket):
                 return False
             return match_parts(other._parts, self._parts, case_sensitive)
@@ -367,16 +408,41 @@ class PureS3Path:
 
     def full_match(self, pattern: str, *, case_sensitive: bool = True) -> bool:
         """pathlib 3.13's ``full_match``: the pattern must match the whole path; ``**`` spans levels."""
-        if not is_s3_uri(pattern):
+        if not self.owns(pattern):
             return False
-        other = PureS3Path(pattern)
+        other = type(self)(pattern)
         return other._bucket == self._bucket and match_parts(other._parts, self._parts, case_sensitive)
+
+
+class PureS3Path(PureURIPath):
+    """An ``s3://bucket/key`` location with pathlib's pure API and no I/O.
+
+    ``bucket`` is the bucket name (``''`` for ``s3://``, the list of buckets) and ``key`` the
+    object key (``''`` for the bucket root).  ``s3a://`` URIs are read as ``s3://``.
+    """
+
+    __slots__ = ()
+    scheme = "s3"
+
+    @classmethod
+    def owns(cls, text: object) -> bool:
+        return is_s3_uri(text)
+
+    @classmethod
+    def _split(cls, uri: str) -> tuple[str, tuple[str, ...]]:
+        return split_s3_uri(uri)
+
+    check_authority = staticmethod(validate_bucket)
+    key_parts = staticmethod(key_to_parts)
+
+    def _check_key(self, parts: tuple[str, ...]) -> None:
+        validate_key(parts_to_key(parts))
 
 
 def _as_segment(value: Any) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, PureS3Path):
+    if isinstance(value, PureURIPath):
         return str(value)
     if isinstance(value, PurePosixPath) or hasattr(value, "__fspath__"):
         import os

@@ -1,48 +1,19 @@
-"""What the storage layer knows about keys: :class:`ObjectInfo` and :class:`Listing`.
-
-Both are immutable, so a cached listing can be handed to any thread; writes replace it with a
-modified copy (``with_child`` / ``without``) instead of mutating it.
-"""
+"""S3's answers as :class:`~tfm_jupyter.entries.ObjectInfo` and :class:`~tfm_jupyter.entries.Listing`:
+listing pages and responses parsed, and the JSON form the persistent cache stores."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any
 
+from ..entries import DIRECTORY, Listing, ObjectInfo
+
 __all__ = ["DIRECTORY", "Listing", "ObjectInfo", "decode", "encode", "listing_from_pages", "split_key",
            "tree_from_pages"]
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectInfo:
-    """One name in a directory: an object, a prefix, or (S3 allows it) both at once."""
-
-    is_file: bool
-    is_dir: bool
-    size: int = 0
-    mtime: float | None = None
-    etag: str | None = None
-    storage_class: str | None = None
-    content_type: str | None = None
-
-    def merged(self, other: ObjectInfo) -> ObjectInfo:
-        """Combine what two answers say about the same name (file facts win)."""
-        file = other if other.is_file else self
-        return replace(file, is_file=self.is_file or other.is_file, is_dir=self.is_dir or other.is_dir)
-
-    def without_file(self) -> ObjectInfo | None:
-        return DIRECTORY if self.is_dir else None
-
-    def without_dir(self) -> ObjectInfo | None:
-        return replace(self, is_dir=False) if self.is_file else None
-
-
-DIRECTORY = ObjectInfo(is_file=False, is_dir=True)
 
 
 def info_from_contents(item: Mapping[str, Any]) -> ObjectInfo:
@@ -51,7 +22,7 @@ def info_from_contents(item: Mapping[str, Any]) -> ObjectInfo:
         is_file=True,
         is_dir=False,
         size=item.get("Size", 0),
-        mtime=_timestamp(item.get("LastModified")),
+        mtime=timestamp(item.get("LastModified")),
         etag=item.get("ETag"),
         storage_class=item.get("StorageClass"),
     )
@@ -68,7 +39,7 @@ def info_from_response(response: Mapping[str, Any]) -> ObjectInfo:
         is_file=True,
         is_dir=False,
         size=size,
-        mtime=_timestamp(response.get("LastModified")),
+        mtime=timestamp(response.get("LastModified")),
         etag=response.get("ETag"),
         storage_class=response.get("StorageClass", "STANDARD"),
         content_type=response.get("ContentType"),
@@ -85,53 +56,8 @@ def response_date(response: Mapping[str, Any]) -> float | None:
         return None
 
 
-def _timestamp(value: Any) -> float | None:
+def timestamp(value: Any) -> float | None:
     return value.timestamp() if isinstance(value, datetime) else None
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """All children of one prefix, from a complete listing.
-
-    ``exists`` is False when nothing lives under the prefix and it has no marker object.
-    ``marker`` describes the zero-byte (usually) object whose key is the prefix itself.
-    """
-
-    children: Mapping[str, ObjectInfo] = field(default_factory=dict)
-    marker: ObjectInfo | None = None
-    is_bucket_root: bool = False
-
-    @property
-    def has_marker(self) -> bool:
-        return self.marker is not None
-
-    @property
-    def exists(self) -> bool:
-        return self.is_bucket_root or self.has_marker or bool(self.children)
-
-    def with_child(self, name: str, info: ObjectInfo) -> Listing:
-        children = dict(self.children)
-        old = children.get(name)
-        children[name] = old.merged(info) if old is not None else info
-        return replace(self, children=MappingProxyType(children))
-
-    def without(self, name: str, *, file: bool = True, directory: bool = True) -> Listing:
-        old = self.children.get(name)
-        if old is None:
-            return self
-        children = dict(self.children)
-        if file:
-            old = old.without_file()
-        if old is not None and directory:
-            old = old.without_dir()
-        if old is None:
-            del children[name]
-        else:
-            children[name] = old
-        return replace(self, children=MappingProxyType(children))
-
-    def with_marker(self, marker: ObjectInfo | None) -> Listing:
-        return replace(self, marker=marker)
 
 
 class _ListingBuilder:

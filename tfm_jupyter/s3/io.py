@@ -9,17 +9,15 @@ explicit ``discard()`` uploads nothing, so the previous object stays untouched.
 from __future__ import annotations
 
 import io
-import tempfile
-from types import TracebackType
 from typing import Any
 
 from .. import errors
+from ..backends.base import SpooledWriter, open_with_mode
 from .entries import ObjectInfo, info_from_response
 
 __all__ = ["S3Reader", "S3Writer", "open_reader", "open_s3"]
 
 SEEK_SKIP_LIMIT = 256 * 2**10  # forward seeks up to this far read through instead of a new request
-SPOOL_IN_MEMORY = 16 * 2**20
 SINGLE_PUT_LIMIT = 64 * 2**20  # above this, closing a writer uses a managed multipart upload
 STREAM_RESUMES = 3
 RANGE_WINDOW = 64 * 2**10  # after a seek, a GET asks for what is read (at least this), not the rest of the object
@@ -145,70 +143,20 @@ class S3Reader(io.RawIOBase):
         super().close()
 
 
-class S3Writer(io.BufferedIOBase):
+class S3Writer(SpooledWriter):
     """Collects bytes and uploads them as one object on ``close()`` (never a partial object)."""
 
     def __init__(self, store: Any, bucket: str, key: str, *, exclusive: bool = False, initial: bytes = b""):
-        super().__init__()
+        super().__init__(f"s3://{bucket}/{key}")
         self._store, self._bucket, self._key = store, bucket, key
         self._exclusive = exclusive
-        self.name = f"s3://{bucket}/{key}"
-        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed in close()
-        self._spool.write(initial)
-        self._discarded = False
+        self.write(initial)
 
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._checkClosed()
-        return self._spool.write(data)
-
-    def tell(self) -> int:
-        return self._spool.tell()
-
-    def discard(self) -> None:
-        """Close without uploading: the object keeps its previous content (or stays absent)."""
-        self._discarded = True
-        self.close()
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            if not self._discarded:
-                self._commit()
-        finally:
-            self._spool.close()
-            super().close()
-
-    def _commit(self) -> None:
-        size = self._spool.tell()
-        self._spool.seek(0)
+    def _commit(self, spool: Any, size: int) -> None:
         if size <= SINGLE_PUT_LIMIT:
-            self._store.write(self._bucket, self._key, self._spool.read(), exclusive=self._exclusive)
+            self._store.write(self._bucket, self._key, spool.read(), exclusive=self._exclusive)
         else:
-            self._store.upload(self._bucket, self._key, self._spool, size=size)
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.close()
-
-
-class _AtomicTextWriter(io.TextIOWrapper):
-    """Text layer over :class:`S3Writer` that discards the upload when the ``with`` block fails."""
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is not None:
-            self.buffer.discard()
-        super().__exit__(exc_type, exc, tb)
-
-    def discard(self) -> None:
-        self.buffer.discard()
+            self._store.upload(self._bucket, self._key, spool, size=size)
 
 
 def open_reader(store: Any, bucket: str, key: str, buffering: int = -1) -> Any:
@@ -243,27 +191,8 @@ def open_s3(store: Any, bucket: str, key: str, mode: str = "r", buffering: int =
 
     ``exists`` is a callable answering whether the key exists (for ``x`` and ``a``).
     """
-    kind = set(mode)
-    if not kind <= set("rwxabt") or len(mode) != len(kind) or len(kind & set("rwxa")) != 1 or {"b", "t"} <= kind:
-        if "+" in mode:
-            raise ValueError(f"mode {mode!r}: S3 objects cannot be updated in place; read, then write anew")
-        raise ValueError(f"invalid mode: {mode!r}")
-    binary = "b" in kind
-    if binary and (encoding or errors_ or newline is not None):
-        raise ValueError("binary mode doesn't take an encoding, errors or newline argument")
-    if "r" in kind:
-        if buffering == 0 and not binary:
-            raise ValueError("can't have unbuffered text I/O")
-        reader = open_reader(store, bucket, key, buffering)
-        if binary:
-            return reader
-        return io.TextIOWrapper(reader, encoding or "utf-8", errors_, newline)
-    initial = b""
-    if "x" in kind and exists():
-        raise errors.AlreadyExists("File exists", f"s3://{bucket}/{key}", "open")
-    if "a" in kind and exists():
-        initial = store.read(bucket, key)
-    writer = S3Writer(store, bucket, key, exclusive="x" in kind, initial=initial)
-    if binary:
-        return writer
-    return _AtomicTextWriter(writer, encoding or "utf-8", errors_, newline, write_through=False)
+    return open_with_mode(
+        f"s3://{bucket}/{key}", mode, buffering, encoding, errors_, newline,
+        reader=lambda size: open_reader(store, bucket, key, size),
+        writer=lambda exclusive, initial: S3Writer(store, bucket, key, exclusive=exclusive, initial=initial),
+        exists=exists, read_all=lambda: store.read(bucket, key))

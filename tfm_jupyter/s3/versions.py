@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import client
-from .entries import _timestamp
+from .entries import timestamp
 
 __all__ = ["ObjectVersion", "list_versions"]
 
@@ -62,11 +62,11 @@ def list_versions(path: Any) -> list[ObjectVersion]:
         for item in page.get("Versions", ()):
             if item["Key"] == key:
                 versions.append(ObjectVersion(path, item["VersionId"], item.get("Size", 0),
-                                              _timestamp(item.get("LastModified")), item.get("ETag"),
+                                              timestamp(item.get("LastModified")), item.get("ETag"),
                                               item.get("IsLatest", False)))
         for item in page.get("DeleteMarkers", ()):
             if item["Key"] == key:
-                versions.append(ObjectVersion(path, item["VersionId"], 0, _timestamp(item.get("LastModified")),
+                versions.append(ObjectVersion(path, item["VersionId"], 0, timestamp(item.get("LastModified")),
                                               None, item.get("IsLatest", False), is_delete_marker=True))
     versions.sort(key=lambda v: (v.mtime or 0, v.is_latest), reverse=True)
     return versions

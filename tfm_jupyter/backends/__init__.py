@@ -1,0 +1,74 @@
+"""Storage backends, one per URI scheme: the interface (:mod:`.base`) and the registry.
+
+``Path('scheme://…')`` asks this registry which backend serves ``scheme``.  A new backend is one
+module with a :class:`~tfm_jupyter.backends.base.Backend` subclass plus one call::
+
+    register_backend("mem", MemoryBackend())
+
+after which ``Path("mem://box/a.txt")`` has pathlib's API, and copy/move reach it from S3 and local
+paths.  The built-in entries are imported only when first used, so ``import tfm_jupyter`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import threading
+from typing import Any
+
+from .base import Backend
+
+__all__ = ["Backend", "get_backend", "path_class_of", "register_backend", "registered_scheme"]
+
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_ALIASES = {"s3a": "s3"}  # Hadoop's name for S3
+
+_lock = threading.Lock()
+_backends: dict[str, Backend | str] = {
+    "s3": "tfm_jupyter.backends.s3:S3Backend",
+    "file": "tfm_jupyter.backends.local:LocalBackend",
+    "memory": "tfm_jupyter.backends.memory:MemoryBackend",
+}
+_path_classes: dict[str, Any] = {}
+
+
+def register_backend(scheme: str, backend: Backend, *, path_class: Any = None) -> None:
+    """Serve ``scheme://`` URIs with ``backend``; ``path_class`` (a ``StoragePath`` subclass) is
+    optional: by default the scheme's paths get the generic pathlib API derived from the backend."""
+    if not isinstance(backend, Backend):
+        raise TypeError(f"backend must be a tfm_jupyter.backends.Backend, not {type(backend).__name__}")
+    scheme = scheme.lower()
+    if scheme in ("s3", "s3a", "file"):
+        raise ValueError(f"{scheme!r} is built in; configure it with configure_s3 instead")
+    with _lock:
+        _backends[scheme] = backend
+        _path_classes.pop(scheme, None)
+        if path_class is not None:
+            _path_classes[scheme] = path_class
+
+
+def get_backend(scheme: str) -> Backend:
+    """The backend serving ``scheme`` (KeyError if none does)."""
+    scheme = _ALIASES.get(scheme.lower(), scheme.lower())
+    with _lock:
+        entry = _backends[scheme]
+        if isinstance(entry, str):
+            module, _, name = entry.partition(":")
+            entry = _backends[scheme] = getattr(importlib.import_module(module), name)()
+        return entry
+
+
+def registered_scheme(value: object) -> str | None:
+    """The registered scheme ``value`` (a string) is a URI of, or None."""
+    if not isinstance(value, str):
+        return None
+    match = _SCHEME_RE.match(value)
+    if match is None:
+        return None
+    scheme = _ALIASES.get(match.group(1).lower(), match.group(1).lower())
+    return scheme if scheme in _backends and scheme != "file" else None
+
+
+def path_class_of(scheme: str) -> Any:
+    """The path class registered for ``scheme``, or None (then the generic one serves it)."""
+    return _path_classes.get(scheme)

@@ -1,0 +1,86 @@
+"""What every storage backend says about names: :class:`ObjectInfo` (one name) and :class:`Listing`
+(one directory).
+
+Both are immutable, so a cached listing can be handed to any thread; writes replace it with a
+modified copy (``with_child`` / ``without``) instead of mutating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+__all__ = ["DIRECTORY", "Listing", "ObjectInfo"]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One name in a directory: an object, a prefix, or (S3 allows it) both at once."""
+
+    is_file: bool
+    is_dir: bool
+    size: int = 0
+    mtime: float | None = None
+    etag: str | None = None
+    storage_class: str | None = None
+    content_type: str | None = None
+
+    def merged(self, other: ObjectInfo) -> ObjectInfo:
+        """Combine what two answers say about the same name (file facts win)."""
+        file = other if other.is_file else self
+        return replace(file, is_file=self.is_file or other.is_file, is_dir=self.is_dir or other.is_dir)
+
+    def without_file(self) -> ObjectInfo | None:
+        return DIRECTORY if self.is_dir else None
+
+    def without_dir(self) -> ObjectInfo | None:
+        return replace(self, is_dir=False) if self.is_file else None
+
+
+DIRECTORY = ObjectInfo(is_file=False, is_dir=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """All children of one directory (an S3 prefix), from a complete listing.
+
+    ``exists`` is False when nothing lives under the prefix and it has no marker object.
+    ``marker`` describes the zero-byte (usually) object whose key is the prefix itself.
+    """
+
+    children: Mapping[str, ObjectInfo] = field(default_factory=dict)
+    marker: ObjectInfo | None = None
+    is_bucket_root: bool = False
+
+    @property
+    def has_marker(self) -> bool:
+        return self.marker is not None
+
+    @property
+    def exists(self) -> bool:
+        return self.is_bucket_root or self.has_marker or bool(self.children)
+
+    def with_child(self, name: str, info: ObjectInfo) -> Listing:
+        children = dict(self.children)
+        old = children.get(name)
+        children[name] = old.merged(info) if old is not None else info
+        return replace(self, children=MappingProxyType(children))
+
+    def without(self, name: str, *, file: bool = True, directory: bool = True) -> Listing:
+        old = self.children.get(name)
+        if old is None:
+            return self
+        children = dict(self.children)
+        if file:
+            old = old.without_file()
+        if old is not None and directory:
+            old = old.without_dir()
+        if old is None:
+            del children[name]
+        else:
+            children[name] = old
+        return replace(self, children=MappingProxyType(children))
+
+    def with_marker(self, marker: ObjectInfo | None) -> Listing:
+        return replace(self, marker=marker)
