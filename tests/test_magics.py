@@ -8,7 +8,7 @@ import tfm_jupyter
 from conftest import only
 from tfm_jupyter import Path, commands
 
-MAGICS = ["s3ls", "s3cp", "s3mv", "s3rm", "s3cat", "s3du", "s3find", "s3mkdir", "s3presign", "s3cd", "s3pwd",
+MAGICS = ["s3ls", "s3cp", "s3mv", "s3sync", "s3rm", "s3cat", "s3du", "s3find", "s3mkdir", "s3presign", "s3cd", "s3pwd",
           "s3cache", "tfm"]
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "S3Error",
     "S3Path",
     "S3StatResult",
+    "SyncReport",
     "arrow_filesystem",
     "browse",
     "clear_s3_cache",
@@ -44,6 +45,7 @@ __all__ = [
     "load_ipython_extension",
     "resolve",
     "sql",
+    "sync",
     "unload_ipython_extension",
 ]
 
@@ -61,6 +63,8 @@ _LAZY = {
     "cwd": ("tfm_jupyter.commands", "cwd"),
     "find": ("tfm_jupyter.search", "find"),
     "grep": ("tfm_jupyter.search", "grep"),
+    "sync": ("tfm_jupyter.synchronize", "sync"),
+    "SyncReport": ("tfm_jupyter.sync_report", "SyncReport"),
     "resolve": ("tfm_jupyter.commands", "resolve"),
     "load_ipython_extension": ("tfm_jupyter.magics", "load_ipython_extension"),
     "unload_ipython_extension": ("tfm_jupyter.magics", "unload_ipython_extension"),

@@ -6,7 +6,6 @@ gets it with ``tfm_jupyter.cwd()`` and resolves names with ``tfm_jupyter.resolve
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,11 +13,11 @@ from . import errors
 from .errors import CommandError
 from .path import LocalPath, Path, S3Path
 from .results import DiskUsage, Entry, GrepResult, ListingResult, TextResult, TransferReport
-from .units import parse_size, parse_when
+from .units import make_filter, parse_size, parse_when
 from .uri import is_s3_uri
 
 __all__ = ["RM_CONFIRM_OVER", "CellMeter", "TextResult", "cat", "cd", "cp", "cwd", "du", "find", "grep", "ls", "mkdir",
-           "mv", "presign", "pwd", "resolve", "rm"]
+           "mv", "presign", "pwd", "resolve", "rm", "sync"]
 
 RM_CONFIRM_OVER = 5  # deleting more objects than this needs --yes
 CAT_DEFAULT_BYTES = 64 * 1024
@@ -195,22 +194,6 @@ def mkdir(name: Any, *, parents: bool = False) -> Any:
 # -- copy, move, remove -------------------------------------------------------------------------------
 
 
-def make_filter(rules: Iterable[tuple[str, str]]) -> Callable[[str], bool] | None:
-    """``aws s3``-style ``--exclude``/``--include``: in order, the last matching rule decides."""
-    rules = list(rules)
-    if not rules:
-        return None
-
-    def select(relative: str) -> bool:
-        keep = True
-        for kind, pattern in rules:
-            if fnmatch.fnmatchcase(relative, pattern):
-                keep = kind == "include"
-        return keep
-
-    return select
-
-
 def _transfer(verb: str, sources: list[Any], destination: Any, *, recursive: bool, dryrun: bool,
               rules: Iterable[tuple[str, str]], progress: Any) -> TransferReport:
     from . import transfer
@@ -257,6 +240,23 @@ def mv(sources: list[Any], destination: Any, *, recursive: bool = False, dryrun:
     """Move like ``aws s3 mv``: sources are deleted only after everything arrived."""
     return _transfer("move", list(sources), destination, recursive=recursive, dryrun=dryrun, rules=rules,
                      progress=progress)
+
+
+def sync(source: Any, destination: Any, *, delete: bool = False, dryrun: bool = False, size_only: bool = False,
+         exact_timestamps: bool = False, checksum: bool = False, rules: Iterable[tuple[str, str]] = (),
+         yes: bool = False, progress: Any = None) -> Any:
+    """``aws s3 sync`` (see :func:`tfm_jupyter.sync`); deleting with ``delete`` needs ``yes``."""
+    from .synchronize import sync as run_sync
+
+    options = dict(size_only=size_only, exact_timestamps=exact_timestamps, checksum=checksum, filters=list(rules))
+    source, destination = resolve(source), resolve(destination)
+    if delete and not dryrun and not yes:
+        plan = run_sync(source, destination, delete=True, dryrun=True, **options)
+        if plan.deleted:
+            raise ConfirmationNeeded(
+                f"not synced: this would delete {len(plan.deleted)} files at {destination}; check the list "
+                "and re-run with --yes", plan)
+    return run_sync(source, destination, delete=delete, dryrun=dryrun, progress=progress, **options)
 
 
 class ConfirmationNeeded(CommandError):

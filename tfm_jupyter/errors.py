@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import re
 import threading
+from typing import Any
 
 __all__ = [
     "AccessDenied",
@@ -136,6 +137,14 @@ class TransferError(S3Error):
     def __init__(self, message: str, failures: dict[str, BaseException], location: str | None = None):
         super().__init__(message, location)
         self.failures = failures
+
+
+class SyncError(TransferError):
+    """A sync in which some copies failed; nothing was deleted.  ``report`` is its SyncReport."""
+
+    def __init__(self, message: str, report: Any):
+        super().__init__(message, {item.path: OSError(item.error) for item in report.failed}, report.source)
+        self.report = report
 
 
 class SameFileError(OSError):

@@ -15,7 +15,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import commands
+from . import commands, errors
 from .completion import complete_s3
 
 __all__ = ["S3Magics", "load_ipython_extension", "unload_ipython_extension"]
@@ -33,6 +33,9 @@ def _one_line_errors(magic: Callable[..., Any]) -> Callable[..., Any]:
         except commands.ConfirmationNeeded as exc:
             print(repr(exc.report))
             raise UsageError(str(exc)) from None
+        except errors.SyncError as exc:
+            print(repr(exc.report))
+            raise UsageError(f"{_builtin_name(exc)}: {exc}") from None
         except commands.CommandError as exc:
             raise UsageError(str(exc)) from None
         except (OSError, ValueError) as exc:
@@ -55,14 +58,18 @@ def _parse(magic: Callable[..., Any], line: str) -> Any:
     return magic.parser.parse_args(argv)
 
 
-def _transfer_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The flags %s3cp and %s3mv share; ``--exclude``/``--include`` keep their order in one list."""
-    func = argument("paths", nargs="+", help="SRC... DST")(func)
+def _filter_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--exclude``/``--include`` (kept in their order in one list) and ``--dryrun``."""
     for flag in ("--include", "--exclude"):
         func = argument(flag, dest="rules", action="append", metavar="GLOB",
                         type=lambda pattern, kind=flag[2:]: (kind, pattern),
                         help=f"{flag[2:]} files whose path below the source matches GLOB")(func)
-    func = argument("--dryrun", action="store_true", help="show what would be done, do nothing")(func)
+    return argument("--dryrun", action="store_true", help="show what would be done, do nothing")(func)
+
+
+def _transfer_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The flags %s3cp and %s3mv share."""
+    func = _filter_arguments(argument("paths", nargs="+", help="SRC... DST")(func))
     return argument("-r", "--recursive", action="store_true", help="include directories")(func)
 
 
@@ -106,6 +113,26 @@ class S3Magics(Magics):
     def s3mv(self, line: str) -> Any:
         """Move like ``aws s3 mv``; sources are deleted only after every file arrived."""
         return _transfer(commands.mv, _parse(self.s3mv, line))
+
+    @magic_arguments()
+    @argument("--delete", action="store_true", help="delete files at DST that SRC does not have (after every copy)")
+    @argument("--size-only", action="store_true", help="compare sizes only")
+    @argument("--exact-timestamps", action="store_true",
+              help="to a local folder: copy same-size files whose times differ at all")
+    @argument("--checksum", action="store_true", help="compare content (MD5 / ETag) instead of times")
+    @argument("--yes", action="store_true", help="confirm --delete")
+    @_filter_arguments
+    @argument("source", help="the folder or prefix to copy from")
+    @argument("destination", help="the folder or prefix to make like it")
+    @line_magic
+    @_one_line_errors
+    def s3sync(self, line: str) -> Any:
+        """Sync like ``aws s3 sync``: ``%s3sync ./out s3://bucket/out --delete --yes`` copies what is new or
+        changed; ``--delete`` removes what SRC lacks, only after every copy succeeded."""
+        args = _parse(self.s3sync, line)
+        return commands.sync(args.source, args.destination, delete=args.delete, dryrun=args.dryrun,
+                             size_only=args.size_only, exact_timestamps=args.exact_timestamps, checksum=args.checksum,
+                             rules=args.rules or [], yes=args.yes)
 
     @magic_arguments()
     @argument("-r", "--recursive", action="store_true", help="delete everything below a prefix")

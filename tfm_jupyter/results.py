@@ -11,18 +11,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .units import human_size
+
 __all__ = ["DiskUsage", "Entry", "GrepResult", "ListingResult", "TextResult", "TransferReport", "human_size"]
-
-
-def human_size(size: float | None) -> str:
-    """``1536 -> '1.5 KiB'``."""
-    if size is None:
-        return ""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def _when(mtime: float | None) -> str:

@@ -31,7 +31,8 @@ from .path import LocalPath, Path, S3Path
 from .storage_path import StoragePath, use_transfers, walk_tree
 from .uri import guess_content_type
 
-__all__ = ["FileJob", "TransferPlan", "copy", "copy_into", "execute", "move", "move_into", "plan_copy", "target_in"]
+__all__ = ["FileJob", "TransferPlan", "copy", "copy_into", "execute", "join_below", "move", "move_into", "plan_copy",
+           "target_in"]
 
 ProgressCallback = Callable[[int, int, int, int], None]
 Selector = Callable[[str], bool]  # relative posix path of a file below the source -> copy it?
@@ -137,7 +138,7 @@ def _same(a: Any, b: Any) -> bool:
 def _plan_tree(plan: TransferPlan) -> None:
     source, target = plan.source, plan.target
     for directory, rel, dirnames, files, marker in _walk_files(source):
-        target_dir = _join(target, rel)
+        target_dir = join_below(target, rel)
         if target_dir is None:  # e.g. a '..' component on the way down to a local folder
             for name, _, _ in files:
                 _refuse(plan, directory / name)
@@ -155,7 +156,7 @@ def _plan_tree(plan: TransferPlan) -> None:
         for name, size, etag in files:
             if plan.select is not None and not plan.select("/".join((*rel, name))):
                 continue
-            target_file = _join(target_dir, (name,))
+            target_file = join_below(target_dir, (name,))
             if target_file is None:
                 _refuse(plan, directory / name)
             else:
@@ -187,7 +188,7 @@ def _relative_parts(root: Any, directory: Any) -> tuple[str, ...]:
     return tuple(directory.parts[len(root.parts):])
 
 
-def _join(base: Any, parts: tuple[str, ...]) -> Any:
+def join_below(base: Any, parts: tuple[str, ...]) -> Any:
     """``base / parts``, or None where a part cannot (or must not) be a local file name."""
     if isinstance(base, StoragePath):
         return base.child(*parts) if parts else base

@@ -1,14 +1,17 @@
-"""Sizes and times as users type them (``10k``, ``1.5M``, ``2024-01-31``, ``7d``): pure parsing, no I/O."""
+"""Sizes, times and filters as users type them (``10k``, ``1.5M``, ``2024-01-31``, ``7d``,
+``--exclude "*" --include "*.csv"``): pure parsing, no I/O."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from .errors import CommandError
 
-__all__ = ["parse_size", "parse_when"]
+__all__ = ["human_size", "make_filter", "parse_size", "parse_when"]
 
 
 def parse_size(text: str) -> int:
@@ -29,3 +32,30 @@ def parse_when(text: str) -> float:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
         raise CommandError(f"invalid date {text!r} (examples: 2024-01-31, 2024-01-31T12:00, 7d, 12h)") from None
+
+
+def make_filter(rules: Iterable[tuple[str, str]]) -> Callable[[str], bool] | None:
+    """``aws s3``-style ``--exclude``/``--include``: in order, the last matching rule decides."""
+    rules = list(rules)
+    if not rules:
+        return None
+
+    def select(relative: str) -> bool:
+        keep = True
+        for kind, pattern in rules:
+            if fnmatch.fnmatchcase(relative, pattern):
+                keep = kind == "include"
+        return keep
+
+    return select
+
+
+def human_size(size: float | None) -> str:
+    """``1536 -> '1.5 KiB'``."""
+    if size is None:
+        return ""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

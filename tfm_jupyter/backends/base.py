@@ -93,6 +93,11 @@ class Backend(ABC):
                            for name, info in listing.children.items() if info.is_dir)
         return result
 
+    def forget(self, path: Any) -> None:
+        """Drop anything cached about ``path`` and below, so the next listing asks the storage
+        (sync decides on the truth).  Nothing cached: nothing to do."""
+        return None
+
     def read_bytes(self, path: Any) -> bytes:
         with self.open_read(path) as reader:
             return reader.read()

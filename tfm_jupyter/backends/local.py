@@ -55,8 +55,9 @@ class LocalBackend(Backend):
             children = dict.fromkeys(dirnames, DIRECTORY)
             for name in filenames:
                 with contextlib.suppress(OSError):  # vanished meanwhile
-                    size = os.stat(os.path.join(directory, name)).st_size
-                    children[name] = ObjectInfo(is_file=True, is_dir=False, size=size)
+                    found = os.stat(os.path.join(directory, name))
+                    children[name] = ObjectInfo(is_file=True, is_dir=False, size=found.st_size,
+                                                mtime=found.st_mtime)
             result[rel] = Listing(children, is_bucket_root=True)
         return result
 
@@ -80,10 +81,10 @@ def _entry_info(entry: os.DirEntry[str]) -> ObjectInfo:
     if entry.is_dir():
         return DIRECTORY
     try:
-        size = entry.stat().st_size
+        result = entry.stat()
     except OSError:
-        size = 0
-    return ObjectInfo(is_file=True, is_dir=False, size=size)
+        return ObjectInfo(is_file=True, is_dir=False)
+    return ObjectInfo(is_file=True, is_dir=False, size=result.st_size, mtime=result.st_mtime)
 
 
 class LocalWriter(SpooledWriter):

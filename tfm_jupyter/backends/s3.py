@@ -60,6 +60,10 @@ class S3Backend(Backend):
         root = path.dir_prefix
         return {_relative(prefix, root): listing for prefix, listing in _store().tree(path.bucket, root).items()}
 
+    def forget(self, path: Any) -> None:
+        if path.bucket:
+            _store().forget_listing(path.bucket, path.dir_prefix)
+
     def open_read(self, path: Any) -> BinaryIO:
         from ..s3.io import open_reader
 
