@@ -340,3 +340,28 @@ def test_find_by_name_and_by_content_then_reveal(page, lab, demo_tree, s3):
     expect(pane(page, "left").locator(".tfm-path")).to_have_value(f"s3://{demo_tree}/left/data/deep")
     expect(focused(page, "left")).to_have_text("needle.csv")
     expect(page.locator(".tfm-meter")).to_contain_text("since opened:")
+
+
+def test_compare_and_synchronize_the_panes(page, lab, demo_tree, s3):
+    s3.seed(demo_tree, {"right/report.csv": b"another size\n"})
+    root = open_browser_notebook(page, lab, lab.notebook("sync.ipynb", browser_cell(demo_tree)))
+    root.focus()
+    page.keyboard.press("=")
+    expect(page.locator(".tfm-message")).to_contain_text("compared:")
+    left_rows = pane(page, "left").locator(".tfm-row")
+    expect(left_rows.filter(has_text="notes.txt")).to_have_class(re.compile("tfm-cmp-only"))
+    expect(left_rows.filter(has_text="report.csv")).to_have_class(re.compile("tfm-cmp-differs"))
+    expect(pane(page, "right").locator(".tfm-row").filter(has_text="report.csv")).to_have_class(
+        re.compile("tfm-cmp-differs"))
+    shot(root, "browser-compare.png")
+    page.keyboard.press("+")
+    dialog = page.locator(".tfm-dialog")
+    expect(dialog.locator(".tfm-dialog-title")).to_have_text("Synchronize the panes")
+    expect(dialog.locator(".tfm-dialog-message")).to_contain_text("Left → right: copy 6 file(s)")
+    expect(dialog.get_by_role("button")).to_have_text(["Left → right", "Right → left", "Cancel"])
+    shot(root, "browser-sync.png")
+    dialog.get_by_role("button", name="Left → right").click()
+    expect(page.locator(".tfm-message")).to_contain_text("copied 6")
+    expect(names(page, "right")).to_have_text(["data/", XSS, "notes.txt", "readme.md", "report.csv"])
+    assert s3.body(demo_tree, "right/report.csv") == b"r,s\n"
+    expect(pane(page, "left").locator(".tfm-cmp-only")).to_have_count(0)  # the marks went with the sync

@@ -15,8 +15,11 @@ const HELP = [
   ["r", "rename"], ["n / e", "new folder / new empty file"], ["/", "filter by glob"], ["f", "search as you type"],
   ["s / o", "sort by name, ext, size, date / reverse"], [".", "show hidden files"],
   ["y", "copy Path(...) code of the selection"], ["F / G", "find files below by name / by content"],
+  ["=", "compare the panes (recursive): marks what is only here, newer or different"],
+  ["+", "synchronize the panes: shows the plan, copies (and deletes) as a job"],
   ["F5, Ctrl-R", "refresh"], ["Esc", "close / clear"], ["?", "this help"],
 ];
+const MARK_TITLES = { only: "only in this pane", newer: "newer in this pane", differs: "differs from the other pane" };
 const RESULT_CAP_NOTE = "more… (only the first 10,000 are listed: narrow the search)";
 
 /** A preview's table (CSV head, parquet's first rows); every cell is text, never markup. */
@@ -156,9 +159,15 @@ class PaneView {
     this.renderRows();
   }
 
+  marks() {
+    const compare = this.browser.model.get("compare")?.[this.side];
+    return compare && compare.cwd === this.state().cwd ? compare.marks ?? {} : {};
+  }
+
   renderRows() {
     const state = this.state();
     const selection = new Set(state.selection ?? []);
+    const marks = this.marks();
     const { start, end } = L.windowFor(this.list.scrollTop, this.list.clientHeight || 400, ROW_HEIGHT,
       this.visible.length);
     this.rowsEl.style.transform = `translateY(${start * ROW_HEIGHT}px)`;
@@ -170,6 +179,11 @@ class PaneView {
       if (row.isDir) node.classList.add("tfm-dir");
       if (row.name === state.focus) node.classList.add("tfm-focus");
       if (selection.has(row.name)) node.classList.add("tfm-selected");
+      const mark = marks[row.name];
+      if (MARK_TITLES[mark]) {
+        node.classList.add(`tfm-cmp-${mark}`);
+        node.title = MARK_TITLES[mark];
+      }
       node.append(h("span", "tfm-col-name", row.isDir ? `${row.name}/` : row.name),
         h("span", "tfm-col-size", row.isDir ? "" : L.formatSize(row.size)),
         h("span", "tfm-col-date", L.formatDate(row.mtime)));
@@ -284,6 +298,7 @@ class BrowserView {
       ["change:message", () => this.renderMessage()],
       ["change:preview", () => this.renderPreview()],
       ["change:meter", () => this.renderMeter()],
+      ["change:compare", () => PANES.forEach((side) => this.panes[side].refresh())],
     ];
     for (const [name, handler] of this.listeners) model.on(name, handler);
     PANES.forEach((side) => this.panes[side].refresh());
@@ -360,6 +375,8 @@ class BrowserView {
       o: () => pane.update({ descending: !pane.state().descending }),
       ".": () => pane.update({ show_hidden: !pane.state().show_hidden }),
       y: () => this.copyCode(pane),
+      "=": () => this.send("compare", side),
+      "+": () => this.send("synchronize", side),
       "?": () => this.help.classList.toggle("tfm-open"),
       Escape: () => this.escape(pane),
     };
@@ -475,11 +492,11 @@ class BrowserView {
       box.append(input);
     }
     let applyAll = null;
-    if (dialog.allow_all) {
+    if (dialog.allow_all || dialog.checkbox) {
       const label = h("label", "tfm-apply-all");
       applyAll = h("input");
       applyAll.type = "checkbox";
-      label.append(applyAll, document.createTextNode(" apply to all remaining conflicts"));
+      label.append(applyAll, document.createTextNode(dialog.checkbox ?? " apply to all remaining conflicts"));
       box.append(label);
     }
     const buttons = h("div", "tfm-dialog-buttons");

@@ -65,6 +65,15 @@ class JobRunner:
         if self._cancel is not None:
             self._cancel.set()
 
+    @property
+    def cancel_event(self) -> threading.Event | None:
+        """Set by the widget's Cancel button while the current job runs."""
+        return self._cancel
+
+    def progress(self, title: str, total_bytes: int, total_files: int) -> _JobProgress:
+        """A progress report shown in the widget's job bar."""
+        return _JobProgress(self.browser, title, total_bytes, total_files)
+
     # -- helpers -----------------------------------------------------------------------------------
 
     def _chosen(self, side: str) -> list[Row]:

@@ -22,6 +22,7 @@ import anywidget
 import traitlets
 
 from ..path import Path, S3Path
+from .compare import compare_panes, synchronize_panes
 from .jobs import JobRunner
 from .listing import list_rows
 from .pane import PaneState
@@ -54,6 +55,7 @@ class Browser(anywidget.AnyWidget):
     message = traitlets.Dict().tag(sync=True)
     preview = traitlets.Dict().tag(sync=True)
     meter = traitlets.Dict().tag(sync=True)
+    compare = traitlets.Dict().tag(sync=True)  # the marks of the last compare (=), per pane and folder
 
     def __init__(self, left: Any = None, right: Any = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -160,6 +162,8 @@ class Browser(anywidget.AnyWidget):
         with self._lock:
             listing = pane.start_listing(Path(path), focus)
             self._push(side)
+        if self.compare:
+            self.compare = {}  # marks describe the folders as they were compared
         self.track(self._listers.submit(self._stream, side, listing))
 
     def _stream(self, side: str, listing: int) -> None:
@@ -244,6 +248,8 @@ class Browser(anywidget.AnyWidget):
             "newfile": lambda side, msg: jobs.start(jobs.create, side, False),
             "search": lambda side, msg: jobs.start(jobs.search, side, msg.get("kind"), msg.get("pattern") or ""),
             "reveal": lambda side, msg: self._reveal(side, msg.get("path") or ""),
+            "compare": lambda side, msg: jobs.start(compare_panes, jobs, side),
+            "synchronize": lambda side, msg: jobs.start(synchronize_panes, jobs, side),
         }
 
     def _reveal(self, side: str, relative: str) -> None:
@@ -282,14 +288,16 @@ class Browser(anywidget.AnyWidget):
     # -- dialogs (asked from job threads, answered by the front end) --------------------------------
 
     def ask(self, title: str, message: str = "", buttons: tuple[str, ...] = ("OK", "Cancel"), *,
-            kind: str = "confirm", value: str | None = None, allow_all: bool = False) -> dict[str, Any]:
-        """Show a dialog and wait for the answer: ``{'button', 'value', 'apply_all'}``."""
+            kind: str = "confirm", value: str | None = None, allow_all: bool = False,
+            checkbox: str | None = None) -> dict[str, Any]:
+        """Show a dialog and wait for the answer: ``{'button', 'value', 'apply_all'}`` (``apply_all`` is
+        the check box: "apply to all" with ``allow_all``, or one labelled ``checkbox``)."""
         dialog_id = next(self._dialog_ids)
         event = threading.Event()
         answer: dict[str, Any] = {"button": "Cancel", "value": None, "apply_all": False}
         self._answers[dialog_id] = (event, answer)
         self.dialog = {"id": dialog_id, "kind": kind, "title": title, "message": message, "buttons": list(buttons),
-                       "value": value, "allow_all": allow_all}
+                       "value": value, "allow_all": allow_all, "checkbox": checkbox}
         try:
             while not event.wait(0.5):
                 if self.comm is None:  # the widget was closed: nobody will answer
