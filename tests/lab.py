@@ -6,7 +6,6 @@ environment, so its kernels reach the same S3 endpoint as the test or benchmark.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import socket
@@ -17,6 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+
+from tfm_jupyter.demo import write_lab_overrides
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
@@ -34,12 +35,9 @@ class Lab:
     def __init__(self, workdir: Path):
         self.root = workdir / "notebooks"
         self.root.mkdir()
-        settings = workdir / "settings" / "@jupyterlab" / "apputils-extension"
-        settings.mkdir(parents=True)
-        (settings / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        write_lab_overrides()  # what `make demo` does: no news prompt over the notebook
         self.port, self.token = _free_port(), secrets.token_hex(12)
-        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(workdir / "settings"),
+        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(workdir / "settings"),  # empty: the user's defaults
                    JUPYTER_RUNTIME_DIR=str(workdir / "runtime"))
         self.log = open(workdir / "lab.log", "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(

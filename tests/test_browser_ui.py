@@ -365,3 +365,45 @@ def test_compare_and_synchronize_the_panes(page, lab, demo_tree, s3):
     expect(names(page, "right")).to_have_text(["data/", XSS, "notes.txt", "readme.md", "report.csv"])
     assert s3.body(demo_tree, "right/report.csv") == b"r,s\n"
     expect(pane(page, "left").locator(".tfm-cmp-only")).to_have_count(0)  # the marks went with the sync
+
+
+def test_a_configured_program_runs_on_local_and_s3_selections(page, lab, demo_tree, tmp_path):
+    (tmp_path / "a.txt").write_text("12345\n")
+    (tmp_path / "b.txt").write_text("12\n")
+    cell = ("import tfm_jupyter\ntfm_jupyter.configure_browser(programs={'count': 'wc -c $TFM_THIS_SELECTED'})\n"
+            f"b = tfm_jupyter.browse('s3://{demo_tree}/left', {str(tmp_path)!r})\nb")
+    root = open_browser_notebook(page, lab, lab.notebook("programs.ipynb", cell))
+    root.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("a")  # both local files
+    page.keyboard.press("!")
+    dialog = page.locator(".tfm-dialog")
+    expect(dialog.locator(".tfm-dialog-title")).to_have_text("Run a command")
+    expect(dialog.get_by_role("button")).to_have_text(["Run", "count", "Cancel"])
+    expect(dialog.locator("input[type=checkbox]")).to_have_count(0)  # local files need no download
+    dialog.get_by_role("button", name="count").click()
+    preview = page.locator(".tfm-preview")
+    expect(preview.locator(".tfm-preview-title")).to_have_text("$ wc -c $TFM_THIS_SELECTED")
+    expect(preview.locator(".tfm-preview-text")).to_contain_text(f"6 {tmp_path}/a.txt")
+    expect(preview.locator(".tfm-preview-text")).to_contain_text("9 total")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    page.keyboard.press("End")  # report.csv on S3
+    page.keyboard.press("!")
+    dialog.locator("input[type=checkbox]").check()  # download the S3 item to a temporary folder first
+    shot(root, "browser-run.png")
+    dialog.get_by_role("button", name="count").click()
+    expect(preview.locator(".tfm-preview-text")).to_contain_text("4 /tmp/tfm-run-")
+    expect(preview.locator(".tfm-preview-text")).to_contain_text("report.csv")
+    expect(page.locator(".tfm-message")).to_contain_text("finished")
+
+
+def test_the_lab_starts_without_the_news_prompt(page, lab):
+    open_notebook(page, lab, lab.notebook("quiet.ipynb", "1 + 1"))
+    schema = page.evaluate("""async () => {
+        const plugin = await window.jupyterapp.serviceManager.settings.fetch(
+            '@jupyterlab/apputils-extension:notification');
+        return plugin.schema.properties;
+    }""")  # the server applies overrides.json to the defaults it serves
+    assert schema["fetchNews"]["default"] == "false" and schema["checkForUpdates"]["default"] is False
+    expect(page.locator(".jp-toast-message")).to_have_count(0)

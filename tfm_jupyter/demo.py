@@ -117,6 +117,33 @@ def demo_environment(endpoint_url: str) -> dict[str, str]:
     }
 
 
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def write_lab_overrides() -> str:
+    """Start JupyterLab without its "get notified about Jupyter news?" prompt and update check.
+
+    Written to this environment's ``share/jupyter/lab/settings/overrides.json`` (JupyterLab's
+    documented place for defaults), merged with what is there; the user's own settings still win.
+    """
+    import json
+
+    from jupyterlab.commands import get_app_dir
+
+    path = os.path.join(get_app_dir(), "settings", "overrides.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        with open(path) as existing:
+            overrides = json.load(existing)
+    except (OSError, ValueError):
+        overrides = {}
+    for plugin, values in LAB_OVERRIDES.items():
+        overrides.setdefault(plugin, {}).update(values)
+    with open(path, "w") as out:
+        json.dump(overrides, out, indent=2)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tfm_jupyter.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("lab", "serve", "execute"), nargs="?", default="lab")
@@ -142,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             except KeyboardInterrupt:
                 pass
             return 0
+        write_lab_overrides()
         command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={args.notebooks}", *args.lab_args]
         if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in command:
             command.append("--allow-root")  # containers often run as root; JupyterLab refuses that otherwise

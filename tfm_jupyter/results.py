@@ -13,6 +13,14 @@ from typing import Any
 
 from .units import human_size
 
+# Inline SVG, not emoji: emoji render as empty boxes where no emoji font is installed.
+_SVG = ("<svg width='14' height='14' viewBox='0 0 16 16' aria-hidden='true' style='vertical-align:-2px'>"
+        "<path fill='currentColor' d='{}'/></svg>")
+FOLDER_ICON = _SVG.format("M1 3.5A1.5 1.5 0 0 1 2.5 2h3.6l1.5 1.5h5.9A1.5 1.5 0 0 1 15 5v7.5a1.5 1.5 0 0 1-1.5 "
+                          "1.5h-11A1.5 1.5 0 0 1 1 12.5z")
+FILE_ICON = _SVG.format("M3.5 1h6l3.5 3.5v9A1.5 1.5 0 0 1 11.5 15h-8A1.5 1.5 0 0 1 2 13.5v-11A1.5 1.5 0 0 1 3.5 1z"
+                        "m5.5 1v3.5h3.5z")
+
 __all__ = ["DiskUsage", "Entry", "GrepResult", "ListingResult", "TextResult", "TransferReport", "human_size"]
 
 
@@ -76,7 +84,8 @@ class ListingResult(Sequence[Any]):
         rows = []
         for entry in self.entries:
             name = html.escape(entry.name + ("/" if entry.is_dir else ""))
-            rows.append(f"<tr><td>{'📁' if entry.is_dir else '📄'}</td><td style='text-align:left'>{name}</td>"
+            icon = FOLDER_ICON if entry.is_dir else FILE_ICON
+            rows.append(f"<tr><td>{icon}</td><td style='text-align:left'>{name}</td>"
                         f"<td style='text-align:right'>{html.escape(self._size(entry))}</td>"
                         f"<td>{html.escape(_when(entry.mtime))}</td></tr>")
         caption = html.escape(f"{self.root} — {len(self.entries)} entries")

@@ -17,6 +17,7 @@ const HELP = [
   ["y", "copy Path(...) code of the selection"], ["F / G", "find files below by name / by content"],
   ["=", "compare the panes (recursive): marks what is only here, newer or different"],
   ["+", "synchronize the panes: shows the plan, copies (and deletes) as a job"],
+  ["!", "run a shell command or a configured program on the selection ($TFM_THIS_SELECTED …)"],
   ["F5, Ctrl-R", "refresh"], ["Esc", "close / clear"], ["?", "this help"],
 ];
 const MARK_TITLES = { only: "only in this pane", newer: "newer in this pane", differs: "differs from the other pane" };
@@ -377,6 +378,7 @@ class BrowserView {
       y: () => this.copyCode(pane),
       "=": () => this.send("compare", side),
       "+": () => this.send("synchronize", side),
+      "!": () => this.send("run", side),
       "?": () => this.help.classList.toggle("tfm-open"),
       Escape: () => this.escape(pane),
     };

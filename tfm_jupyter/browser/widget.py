@@ -23,9 +23,11 @@ import traitlets
 
 from ..path import Path, S3Path
 from .compare import compare_panes, synchronize_panes
+from .environment import publish
 from .jobs import JobRunner
 from .listing import list_rows
 from .pane import PaneState
+from .programs import run_program
 
 __all__ = ["Browser"]
 
@@ -74,10 +76,12 @@ class Browser(anywidget.AnyWidget):
         self._meter_start = meter_reading()
         self.observe(self._front_end_changed, names=["left_state", "right_state"])
         self.observe(self._selection_changed, names=["left_selection", "right_selection"])
+        self.observe(lambda _: publish(self), names=["active"])
         self.on_msg(self._on_message)
         for side in SIDES:
             self._push(side)
             self.navigate(side, self.pane(side).cwd)
+        publish(self)  # the newest browser is the one the shell sees
 
     # -- what Python code sees -----------------------------------------------------------------------
 
@@ -142,6 +146,7 @@ class Browser(anywidget.AnyWidget):
                 self._push(side)  # the front end spoke about an older listing: send the truth again
             else:
                 pane.apply_state(change["new"])
+        publish(self)
 
     def _selection_changed(self, change: dict[str, Any]) -> None:
         side = change["name"].split("_")[0]
@@ -149,6 +154,7 @@ class Browser(anywidget.AnyWidget):
         if isinstance(names, list):
             with self._lock:
                 self.pane(side).apply_state({"listing": change["new"].get("listing"), "selection": names})
+            publish(self)
 
     def notify(self, text: str, level: str = "info") -> None:
         """Show a line in the widget's status area (errors never kill the widget)."""
@@ -227,6 +233,7 @@ class Browser(anywidget.AnyWidget):
         except Exception as exc:
             log.debug("action %s failed", action, exc_info=True)
             self.notify(f"{action}: {type(exc).__name__}: {exc}", "error")
+        publish(self)  # this browser was used last: the shell sees its panes
 
     def _handlers(self) -> dict[str, Callable[[str, dict[str, Any]], None]]:
         jobs = self.jobs
@@ -250,6 +257,7 @@ class Browser(anywidget.AnyWidget):
             "reveal": lambda side, msg: self._reveal(side, msg.get("path") or ""),
             "compare": lambda side, msg: jobs.start(compare_panes, jobs, side),
             "synchronize": lambda side, msg: jobs.start(synchronize_panes, jobs, side),
+            "run": lambda side, msg: jobs.start(run_program, jobs, side),
         }
 
     def _reveal(self, side: str, relative: str) -> None:
