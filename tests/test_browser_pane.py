@@ -16,54 +16,21 @@ def test_visible_rows_match_the_shared_cases(case):
     assert [r.name for r in visible_rows(ROWS, **case["options"])] == case["expected"]
 
 
-@pytest.mark.parametrize("case", FIXTURE["searches"], ids=lambda c: c["text"])
-def test_incremental_search_matches_the_shared_cases(case):
-    pane = PaneState(cwd="s3://b/")
-    pane.add_rows(pane.start_listing("s3://b/"), ROWS, done=True)
-    pane.focus = "data"
-    assert pane.search(case["text"]) is (case["focus"] is not None)
-    assert pane.focus == (case["focus"] or "data")
-
-
 def loaded(rows=ROWS):
     pane = PaneState(cwd="s3://b/")
     pane.add_rows(pane.start_listing("s3://b/"), rows, done=True)
     return pane
 
 
-def test_focus_moves_and_clamps():
+def test_actions_apply_to_the_selection_in_view_order_or_else_the_focus():
     pane = loaded()
-    assert pane.focus == "data"
-    pane.move(3)
-    assert pane.focus == "alpha.txt"
-    pane.move(100)
-    assert pane.focus == "ﬀ ligature" == pane.visible()[-1].name
-    pane.home()
-    assert pane.focus == "data"
-    pane.move(-5)
-    assert pane.focus == "data"
-    pane.end()
-    assert pane.focus_index() == len(pane.visible()) - 1
-
-
-def test_space_toggles_and_advances_and_a_selects_all_or_none():
-    pane = loaded()
-    pane.toggle()
-    pane.toggle()
-    assert pane.selection == {"data", "Zeta"} and pane.focus == "Alpha.txt"
-    pane.toggle()
+    assert pane.focus == "data" and [r.name for r in pane.chosen()] == ["data"]
+    pane.apply_state({"listing": pane.listing, "selection": ["Alpha.txt", "Zeta", "data"]})
     assert [r.name for r in pane.chosen()] == ["data", "Zeta", "Alpha.txt"]
-    pane.select_all()
-    assert pane.selection == {r.name for r in pane.visible()}
-    pane.select_all()
-    assert pane.selection == set()
-    assert [r.name for r in pane.chosen()] == [pane.focus]
-
-
-def test_summary_counts_selection_bytes():
-    pane = loaded()
-    pane.selection = {"beta.csv", "archive.tar.gz", "data"}
-    assert pane.summary() == {"items": 9, "dirs": 2, "selected": 3, "selected_bytes": 600}
+    pane.apply_state({"listing": pane.listing, "selection": ["Alpha.txt"], "pattern": "*.csv"})
+    assert [r.name for r in pane.chosen()] == ["Alpha.txt"]  # selected, though filtered out of view
+    pane.apply_state({"listing": pane.listing, "selection": []})
+    assert [r.name for r in pane.chosen()] == ["data"]
 
 
 def test_pages_of_an_old_listing_are_ignored():

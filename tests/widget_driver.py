@@ -29,9 +29,10 @@ def press(browser, action, pane="left", **extra):
 
 
 def focus(browser, side, name, selection=()):
-    state = dict(getattr(browser, f"{side}_state"), focus=name)
-    setattr(browser, f"{side}_state", state)  # what the front end does on arrow keys
-    setattr(browser, f"{side}_selection", {"listing": state["listing"], "names": list(selection)})  # space
+    """What the front end sends on arrow keys and Space: one ``state`` message."""
+    listing = browser.pane(side).listing
+    browser._on_message(browser, {"action": "state", "pane": side,
+                                  "state": {"focus": name, "selection": list(selection), "listing": listing}}, [])
 
 
 def opened(browser, side, name):

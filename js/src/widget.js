@@ -5,21 +5,10 @@
 // and the virtual list work on them locally, so a 100,000-entry folder scrolls without asking the
 // kernel.  Names are untrusted and always rendered with textContent.
 import * as L from "./logic.js";
+import { VirtualList, h } from "./dom.js";
+import { commandFor, helpRows } from "./keys.js";
 
-const ROW_HEIGHT = 22;
 const PANES = ["left", "right"];
-const HELP = [
-  ["Tab", "switch pane"], ["↑ ↓ PgUp PgDn Home End", "move"], ["Enter", "open folder / preview file"],
-  ["Backspace", "parent folder (from a bucket: the bucket list)"], ["Space", "select and move down"],
-  ["a", "select all / none"], ["c / m", "copy / move selection to the other pane"], ["k", "delete"],
-  ["r", "rename"], ["n / e", "new folder / new empty file"], ["/", "filter by glob"], ["f", "search as you type"],
-  ["s / o", "sort by name, ext, size, date / reverse"], [".", "show hidden files"],
-  ["y", "copy Path(...) code of the selection"], ["F / G", "find files below by name / by content"],
-  ["=", "compare the panes (recursive): marks what is only here, newer or different"],
-  ["+", "synchronize the panes: shows the plan, copies (and deletes) as a job"],
-  ["!", "run a shell command or a configured program on the selection ($TFM_THIS_SELECTED …)"],
-  ["F5, Ctrl-R", "refresh"], ["Esc", "close / clear"], ["?", "this help"],
-];
 const MARK_TITLES = { only: "only in this pane", newer: "newer in this pane", differs: "differs from the other pane" };
 const RESULT_CAP_NOTE = "more… (only the first 10,000 are listed: narrow the search)";
 
@@ -36,13 +25,6 @@ function previewTable({ columns = [], rows = [], more = false }) {
   }
   if (more) table.append(h("caption", "tfm-preview-more", "first rows only"));
   return table;
-}
-
-function h(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 class PaneView {
@@ -73,14 +55,11 @@ class PaneView {
       cell.onclick = () => this.setSort(key);
       this.header.append(cell);
     }
-    this.list = h("div", "tfm-list");
-    this.spacer = h("div", "tfm-spacer");
-    this.rowsEl = h("div", "tfm-rows");
-    this.spacer.append(this.rowsEl);
-    this.list.append(this.spacer);
+    this.rowList = new VirtualList("tfm-list", (index) => this.renderRow(index));
+    this.list = this.rowList.el;
+    this.local = { listing: undefined, changes: {} };
     this.status = h("div", "tfm-status");
     this.el.append(bar, this.header, this.list, this.status);
-    this.list.addEventListener("scroll", () => this.renderRows());
     this.path.addEventListener("keydown", (event) => {
       event.stopPropagation();
       if (event.key === "Enter") {
@@ -97,22 +76,21 @@ class PaneView {
 
   state() {
     const model = this.browser.model;
-    const state = model.get(`${this.side}_state`) || {};
+    const kernel = model.get(`${this.side}_state`) || {};
     const chosen = model.get(`${this.side}_selection`) || {};
-    return { ...state, selection: chosen.listing === state.listing ? chosen.names ?? [] : [] };
+    const state = { ...kernel, selection: chosen.listing === kernel.listing ? chosen.names ?? [] : [] };
+    // What this view changed is newer than the kernel's mirror of it, until the kernel lists anew.
+    return this.local.listing === kernel.listing ? { ...state, ...this.local.changes } : state;
   }
 
   update(changes) {
-    const model = this.browser.model;
-    const { selection, ...rest } = changes;
-    const state = model.get(`${this.side}_state`) || {};
-    // The selection has a trait of its own: a cursor move must not resend 100,000 selected names.
-    if (Object.keys(rest).length) model.set(`${this.side}_state`, { ...state, ...rest });
-    if (selection !== undefined) model.set(`${this.side}_selection`, { listing: state.listing, names: selection });
-    model.save_changes();
-    // Trait syncs are held back while one is in flight; this message is not, so Python code
-    // (b.selected, b.left.focus) sees what the screen shows as soon as the key is handled.
-    model.send({ action: "state", pane: this.side, state: { ...changes, listing: state.listing } });
+    const listing = (this.browser.model.get(`${this.side}_state`) || {}).listing;
+    if (this.local.listing !== listing) this.local = { listing, changes: {} };
+    Object.assign(this.local.changes, changes);
+    // The one channel for pane state: a message, which the comm delivers in order with every action,
+    // so the kernel acts on what the screen shows.  Only what changed travels: a cursor move never
+    // resends 100,000 selected names.
+    this.browser.model.send({ action: "state", pane: this.side, state: { ...changes, listing } });
     this.refresh();
   }
 
@@ -152,11 +130,11 @@ class PaneView {
       cell.textContent = { name: "Name", size: "Size", date: "Modified" }[key] +
         (state.sort === key || (key === "name" && state.sort === "ext") ? arrow : "");
     }
-    this.spacer.style.height = `${this.visible.length * ROW_HEIGHT}px`;
+    this.rowList.setCount(this.visible.length);
     this.status.textContent = L.statusLine(this.visible, this.rows, state.selection ?? [], {
       complete: state.complete, cached: state.cached, error: state.error,
     }) + (state.pattern ? ` · filter ${state.pattern}` : "") + (state.sort !== "name" ? ` · by ${state.sort}` : "");
-    this.el.classList.toggle("tfm-active", this.browser.model.get("active") === this.side);
+    this.el.classList.toggle("tfm-active", this.browser.activeSide() === this.side);
     this.renderRows();
   }
 
@@ -167,36 +145,31 @@ class PaneView {
 
   renderRows() {
     const state = this.state();
-    const selection = new Set(state.selection ?? []);
-    const marks = this.marks();
-    const { start, end } = L.windowFor(this.list.scrollTop, this.list.clientHeight || 400, ROW_HEIGHT,
-      this.visible.length);
-    this.rowsEl.style.transform = `translateY(${start * ROW_HEIGHT}px)`;
-    const nodes = [];
-    for (let i = start; i < end; i++) {
-      const row = this.visible[i];
-      const node = h("div", "tfm-row");
-      node.dataset.index = String(i);
-      if (row.isDir) node.classList.add("tfm-dir");
-      if (row.name === state.focus) node.classList.add("tfm-focus");
-      if (selection.has(row.name)) node.classList.add("tfm-selected");
-      const mark = marks[row.name];
-      if (MARK_TITLES[mark]) {
-        node.classList.add(`tfm-cmp-${mark}`);
-        node.title = MARK_TITLES[mark];
-      }
-      node.append(h("span", "tfm-col-name", row.isDir ? `${row.name}/` : row.name),
-        h("span", "tfm-col-size", row.isDir ? "" : L.formatSize(row.size)),
-        h("span", "tfm-col-date", L.formatDate(row.mtime)));
-      nodes.push(node);
+    this.rendering = { focus: state.focus, selection: new Set(state.selection ?? []), marks: this.marks() };
+    this.rowList.render();
+  }
+
+  renderRow(index) {
+    const row = this.visible[index];
+    const { focus, selection, marks } = this.rendering;
+    const node = h("div", "tfm-row");
+    if (row.isDir) node.classList.add("tfm-dir");
+    if (row.name === focus) node.classList.add("tfm-focus");
+    if (selection.has(row.name)) node.classList.add("tfm-selected");
+    const mark = marks[row.name];
+    if (MARK_TITLES[mark]) {
+      node.classList.add(`tfm-cmp-${mark}`);
+      node.title = MARK_TITLES[mark];
     }
-    this.rowsEl.replaceChildren(...nodes);
+    node.append(h("span", "tfm-col-name", row.isDir ? `${row.name}/` : row.name),
+      h("span", "tfm-col-size", row.isDir ? "" : L.formatSize(row.size)),
+      h("span", "tfm-col-date", L.formatDate(row.mtime)));
+    return node;
   }
 
   focusName(name) {
     if (name === null || name === undefined) return;
-    const index = L.focusIndex(this.visible, name);
-    this.list.scrollTop = L.scrollToShow(this.list.scrollTop, this.list.clientHeight || 400, ROW_HEIGHT, index);
+    this.rowList.show(L.focusIndex(this.visible, name));
     this.update({ focus: name });
   }
 
@@ -205,7 +178,7 @@ class PaneView {
   }
 
   pageSize() {
-    return Math.max(1, Math.floor((this.list.clientHeight || 400) / ROW_HEIGHT) - 1);
+    return this.rowList.pageSize();
   }
 
   toggleSelection() {
@@ -235,10 +208,9 @@ class PaneView {
   }
 
   click(event) {
-    const rowEl = event.target.closest(".tfm-row");
     this.browser.activate(this.side);
-    if (!rowEl) return;
-    const row = this.visible[Number(rowEl.dataset.index)];
+    const index = this.rowList.indexOf(event.target);
+    const row = index === null ? undefined : this.visible[index];
     if (!row) return;
     if (event.ctrlKey || event.metaKey) {
       const selection = new Set(this.state().selection ?? []);
@@ -293,7 +265,7 @@ class BrowserView {
       ["change:right_state", () => this.panes.right.refresh()],
       ["change:left_selection", () => this.panes.left.refresh()],
       ["change:right_selection", () => this.panes.right.refresh()],
-      ["change:active", () => PANES.forEach((side) => this.panes[side].refresh())],
+      ["change:active", () => this.activeChanged()],
       ["change:dialog", () => this.renderDialog()],
       ["change:job", () => this.renderJob()],
       ["change:message", () => this.renderMessage()],
@@ -316,23 +288,32 @@ class BrowserView {
   }
 
   send(action, side, extra = {}) {
-    // ipywidgets holds back state updates while one is in flight, but not custom messages: an
-    // action carries the pane state it was pressed in, so it can never act on an older focus.
-    const state = side ? this.panes[side].state() : undefined;
-    this.model.send({ action, pane: side, state, ...extra });
+    // Pane state went ahead on the same channel (PaneView.update): the kernel has it already.
+    this.model.send({ action, pane: side, ...extra });
   }
 
   activePane() {
-    return this.panes[this.model.get("active")] ?? this.panes.left;
+    return this.panes[this.activeSide()] ?? this.panes.left;
+  }
+
+  activeSide() {
+    // Until the kernel has mirrored every switch this view asked for, the view's own word counts.
+    return this.pendingSwitches ? this.switchedTo : this.model.get("active");
   }
 
   activate(side) {
-    if (this.model.get("active") !== side) {
-      this.model.set("active", side);
-      this.model.save_changes();
-      this.model.send({ action: "activate", pane: side });
+    if (this.activeSide() !== side) {
+      this.pendingSwitches = (this.pendingSwitches ?? 0) + 1;
+      this.switchedTo = side;
+      this.send("activate", side);
+      PANES.forEach((name) => this.panes[name].refresh());
     }
     this.root.focus();
+  }
+
+  activeChanged() {
+    if (this.pendingSwitches) this.pendingSwitches--;
+    PANES.forEach((side) => this.panes[side].refresh());
   }
 
   custom(message) {
@@ -345,51 +326,11 @@ class BrowserView {
     if (event.target === this.input || event.target.classList.contains("tfm-path")) return;
     if (this.model.get("dialog")?.id) return this.dialogKey(event);
     if (this.results.open) return this.results.key(event);
-    const pane = this.activePane();
-    const side = pane.side;
-    const key = event.key;
-    const handled = {
-      Tab: () => this.activate(side === "left" ? "right" : "left"),
-      ArrowDown: () => pane.move(1),
-      ArrowUp: () => pane.move(-1),
-      PageDown: () => pane.move(pane.pageSize()),
-      PageUp: () => pane.move(-pane.pageSize()),
-      Home: () => pane.move(-Infinity),
-      End: () => pane.move(Infinity),
-      Enter: () => this.send("open", side),
-      Backspace: () => this.send("parent", side),
-      " ": () => pane.toggleSelection(),
-      a: () => pane.selectAll(),
-      c: () => this.send("copy", side),
-      m: () => this.send("move", side),
-      k: () => this.send("delete", side),
-      Delete: () => this.send("delete", side),
-      r: () => this.send("rename", side),
-      n: () => this.send("mkdir", side),
-      e: () => this.send("newfile", side),
-      "/": () => this.openInput("filter", pane.state().pattern ?? ""),
-      f: () => this.openInput("search", ""),
-      F: () => this.openInput("findname", ""),
-      G: () => this.openInput("findtext", ""),
-      F5: () => this.send("refresh", side),
-      s: () => pane.cycleSort(),
-      o: () => pane.update({ descending: !pane.state().descending }),
-      ".": () => pane.update({ show_hidden: !pane.state().show_hidden }),
-      y: () => this.copyCode(pane),
-      "=": () => this.send("compare", side),
-      "+": () => this.send("synchronize", side),
-      "!": () => this.send("run", side),
-      "?": () => this.help.classList.toggle("tfm-open"),
-      Escape: () => this.escape(pane),
-    };
-    let action = handled[key];
-    if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "r") action = () => this.send("refresh", side);
-    else if (event.ctrlKey || event.metaKey || event.altKey) action = undefined;
-    if (key === "Tab" && event.shiftKey) action = handled.Tab;
-    if (!action) return;
+    const command = commandFor(event);
+    if (!command) return;
     event.preventDefault();
     event.stopPropagation();
-    action();
+    COMMANDS[command](this, this.activePane());
   }
 
   escape(pane) {
@@ -464,7 +405,7 @@ class BrowserView {
 
   buildHelp() {
     const table = h("table");
-    for (const [keys, what] of HELP) {
+    for (const [keys, what] of helpRows()) {
       const tr = h("tr");
       tr.append(h("td", "tfm-key", keys), h("td", "", what));
       table.append(tr);
@@ -584,14 +525,9 @@ class ResultsView {
     this.browser = browser;
     this.el = h("div", "tfm-results");
     this.title = h("div", "tfm-results-title");
-    this.list = h("div", "tfm-results-list");
-    this.spacer = h("div", "tfm-spacer");
-    this.rowsEl = h("div", "tfm-rows");
-    this.spacer.append(this.rowsEl);
-    this.list.append(this.spacer);
-    this.el.append(this.title, this.list);
-    this.list.addEventListener("scroll", () => this.render());
-    this.list.addEventListener("dblclick", () => this.reveal());
+    this.resultList = new VirtualList("tfm-results-list", (index) => this.renderItem(index));
+    this.el.append(this.title, this.resultList.el);
+    this.resultList.el.addEventListener("dblclick", () => this.reveal());
     this.open = false;
     this.items = [];
   }
@@ -628,11 +564,11 @@ class ResultsView {
   }
 
   key(event) {
-    const page = Math.max(1, Math.floor((this.list.clientHeight || 300) / ROW_HEIGHT) - 1);
+    const page = this.resultList.pageSize();
     const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -Infinity, End: Infinity };
     if (event.key in moves) {
       this.focus = Math.max(0, Math.min(this.items.length - 1, this.focus + moves[event.key]));
-      this.list.scrollTop = L.scrollToShow(this.list.scrollTop, this.list.clientHeight || 300, ROW_HEIGHT, this.focus);
+      this.resultList.show(this.focus);
       this.render();
     } else if (event.key === "Enter") this.reveal();
     else if (event.key === "Escape") this.close();
@@ -646,20 +582,54 @@ class ResultsView {
     const state = this.done ? "" : " (searching… Esc stops)";
     this.title.textContent = `${this.items.length.toLocaleString("en-US")} files ${what}${state}` +
       (this.more ? ` — ${RESULT_CAP_NOTE}` : "");
-    this.spacer.style.height = `${this.items.length * ROW_HEIGHT}px`;
-    const { start, end } = L.windowFor(this.list.scrollTop, this.list.clientHeight || 300, ROW_HEIGHT,
-      this.items.length);
-    this.rowsEl.style.transform = `translateY(${start * ROW_HEIGHT}px)`;
-    const nodes = [];
-    for (let i = start; i < end; i++) {
-      const node = h("div", "tfm-row tfm-result", this.items[i]);
-      if (i === this.focus) node.classList.add("tfm-focus");
-      node.onclick = () => { this.focus = i; this.render(); };
-      nodes.push(node);
-    }
-    this.rowsEl.replaceChildren(...nodes);
+    this.resultList.setCount(this.items.length);
+    this.resultList.render();
+  }
+
+  renderItem(index) {
+    const node = h("div", "tfm-row tfm-result", this.items[index]);
+    if (index === this.focus) node.classList.add("tfm-focus");
+    node.onclick = () => { this.focus = index; this.render(); };
+    return node;
   }
 }
+
+const kernel = (action) => (view, pane) => view.send(action, pane.side);
+
+/** What each command of the key table (keys.js) does. */
+export const COMMANDS = {
+  switchPane: (view, pane) => view.activate(pane.side === "left" ? "right" : "left"),
+  down: (view, pane) => pane.move(1),
+  up: (view, pane) => pane.move(-1),
+  pageDown: (view, pane) => pane.move(pane.pageSize()),
+  pageUp: (view, pane) => pane.move(-pane.pageSize()),
+  top: (view, pane) => pane.move(-Infinity),
+  bottom: (view, pane) => pane.move(Infinity),
+  open: kernel("open"),
+  parent: kernel("parent"),
+  toggleSelection: (view, pane) => pane.toggleSelection(),
+  selectAll: (view, pane) => pane.selectAll(),
+  copy: kernel("copy"),
+  move: kernel("move"),
+  delete: kernel("delete"),
+  rename: kernel("rename"),
+  mkdir: kernel("mkdir"),
+  newfile: kernel("newfile"),
+  filter: (view, pane) => view.openInput("filter", pane.state().pattern ?? ""),
+  search: (view) => view.openInput("search", ""),
+  cycleSort: (view, pane) => pane.cycleSort(),
+  reverse: (view, pane) => pane.update({ descending: !pane.state().descending }),
+  toggleHidden: (view, pane) => pane.update({ show_hidden: !pane.state().show_hidden }),
+  copyCode: (view, pane) => view.copyCode(pane),
+  findName: (view) => view.openInput("findname", ""),
+  findText: (view) => view.openInput("findtext", ""),
+  compare: kernel("compare"),
+  synchronize: kernel("synchronize"),
+  run: kernel("run"),
+  refresh: kernel("refresh"),
+  escape: (view, pane) => view.escape(pane),
+  help: (view) => view.help.classList.toggle("tfm-open"),
+};
 
 export default {
   render({ model, el }) {

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import os
 import shlex
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
 from ..path import S3Path
 
-__all__ = ["NAMES", "shell_text", "variables"]
+__all__ = ["NAMES", "publish", "refresh", "shell_text", "variables"]
 
 NAMES = ("TFM_THIS_DIR", "TFM_OTHER_DIR", "TFM_THIS_SELECTED", "TFM_OTHER_SELECTED", "TFM_LEFT_DIR", "TFM_RIGHT_DIR")
 
@@ -57,6 +58,18 @@ def variables(browser: Any, selected: dict[str, list[tuple[Any, bool]]] | None =
     }
 
 
+_current: Any = None  # a weak reference to the browser used last
+
+
 def publish(browser: Any) -> None:
-    """Write the variables into ``os.environ`` (``!`` cells and subprocesses inherit them)."""
+    """``browser`` was just used: write its variables into ``os.environ`` (``!`` cells and subprocesses
+    inherit them)."""
+    global _current
+    _current = weakref.ref(browser)
     os.environ.update(variables(browser))
+
+
+def refresh(browser: Any) -> None:
+    """``browser`` changed by itself (a listing arrived): update the variables if it was used last."""
+    if _current is not None and _current() is browser:
+        os.environ.update(variables(browser))

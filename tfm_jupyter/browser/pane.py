@@ -136,46 +136,9 @@ class PaneState:
     def row(self, name: str | None) -> Row | None:
         return next((r for r in self.rows if r.name == name), None) if name is not None else None
 
-    # -- focus and selection --------------------------------------------------------------------------
-
-    def focus_index(self) -> int:
-        names = [r.name for r in self.visible()]
-        return names.index(self.focus) if self.focus in names else 0
-
-    def move(self, delta: int) -> None:
-        """Move the focus by ``delta`` rows (PgUp/PgDn pass the page size), clamped."""
-        visible = self.visible()
-        if visible:
-            index = max(0, min(len(visible) - 1, self.focus_index() + delta))
-            self.focus = visible[index].name
-
-    def home(self) -> None:
-        self.move(-len(self.rows) - 1)
-
-    def end(self) -> None:
-        self.move(len(self.rows) + 1)
-
-    def toggle(self) -> None:
-        """Space: toggle the focused row's selection and move down."""
-        if self.focus is None:
-            return
-        self.selection ^= {self.focus}
-        self.move(1)
-
-    def select_all(self) -> None:
-        """``a``: select every visible row, or clear the selection if all were selected."""
-        names = {r.name for r in self.visible()}
-        self.selection = set() if names and names <= self.selection else names
-
-    def search(self, text: str) -> bool:
-        """Incremental search: focus the first visible name starting with (else containing) ``text``."""
-        needle = text.lower()
-        visible = self.visible()
-        match = next((r for r in visible if r.name.lower().startswith(needle)), None) or next(
-            (r for r in visible if needle in r.name.lower()), None)
-        if match is not None:
-            self.focus = match.name
-        return match is not None
+    # -- what actions apply to ------------------------------------------------------------------------
+    # (the cursor, selection, sort and filter move in the front end, js/src/logic.js; this side only
+    # takes what it reports, in apply_state)
 
     def chosen(self) -> list[Row]:
         """What an action applies to: the selection, or else the focused row."""
@@ -184,12 +147,6 @@ class PaneState:
                 r for r in self.rows if r.name in self.selection]
         row = self.row(self.focus)
         return [row] if row is not None else []
-
-    def summary(self) -> dict[str, int]:
-        visible = self.visible()
-        chosen = [r for r in self.rows if r.name in self.selection]
-        return {"items": len(visible), "dirs": sum(r.is_dir for r in visible), "selected": len(chosen),
-                "selected_bytes": sum(r.size or 0 for r in chosen if not r.is_dir)}
 
     # -- the wire (the widget's per-pane traits) -------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """The two-pane browser widget: traitlets and messages on top of two :class:`PaneState` objects.
 
-The front end owns cursor movement, selection, sorting and filtering (and reports them through
+The front end owns cursor movement, selection, sorting and filtering and reports what it changed
+on one channel: a ``state`` message, which the comm delivers in order with every action (so an
+action always finds the focus it was pressed on).  This side mirrors each pane into traits,
 ``left_state``/``right_state`` and, kept apart because it can hold 100,000 names,
-``left_selection``/``right_selection``); this side owns everything that touches storage: listing (streamed
-page by page in a background thread), previews, and the file operations, which run as jobs in
-another background thread so the widget and the kernel stay responsive.
+``left_selection``/``right_selection``, and owns everything that touches storage: listing
+(streamed page by page in a background thread), previews, and the file operations, which run as
+jobs in another background thread so the widget and the kernel stay responsive.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import traitlets
 
 from ..path import Path, S3Path
 from .compare import compare_panes, synchronize_panes
-from .environment import publish
+from .environment import publish, refresh
 from .jobs import JobRunner
 from .listing import list_rows
 from .pane import PaneState
@@ -74,8 +76,6 @@ class Browser(anywidget.AnyWidget):
         from ..s3.stores import meter_reading
 
         self._meter_start = meter_reading()
-        self.observe(self._front_end_changed, names=["left_state", "right_state"])
-        self.observe(self._selection_changed, names=["left_selection", "right_selection"])
         self.observe(lambda _: publish(self), names=["active"])
         self.on_msg(self._on_message)
         for side in SIDES:
@@ -133,28 +133,12 @@ class Browser(anywidget.AnyWidget):
 
     # -- state in both directions ------------------------------------------------------------------
 
-    def _push(self, side: str) -> None:
+    def _push(self, side: str, selection: bool = True) -> None:
+        """Mirror the pane into its traits (the selection only if it may have changed: it can be huge)."""
         with self._lock, self.hold_sync():  # one message, so the front end never sees them apart
             setattr(self, f"{side}_state", self.pane(side).to_state())
-            setattr(self, f"{side}_selection", self.pane(side).selection_state())
-
-    def _front_end_changed(self, change: dict[str, Any]) -> None:
-        side = change["name"].split("_")[0]
-        pane = self.pane(side)
-        with self._lock:
-            if change["new"].get("listing") != pane.listing:
-                self._push(side)  # the front end spoke about an older listing: send the truth again
-            else:
-                pane.apply_state(change["new"])
-        publish(self)
-
-    def _selection_changed(self, change: dict[str, Any]) -> None:
-        side = change["name"].split("_")[0]
-        names = change["new"].get("names")
-        if isinstance(names, list):
-            with self._lock:
-                self.pane(side).apply_state({"listing": change["new"].get("listing"), "selection": names})
-            publish(self)
+            if selection:
+                setattr(self, f"{side}_selection", self.pane(side).selection_state())
 
     def notify(self, text: str, level: str = "info") -> None:
         """Show a line in the widget's status area (errors never kill the widget)."""
@@ -173,7 +157,7 @@ class Browser(anywidget.AnyWidget):
         self.track(self._listers.submit(self._stream, side, listing))
 
     def _stream(self, side: str, listing: int) -> None:
-        pane = self.pane(side)
+        pane, done = self.pane(side), False
         try:
             for rows, cached, done in list_rows(pane.cwd):
                 with self._lock:
@@ -184,6 +168,8 @@ class Browser(anywidget.AnyWidget):
                     if done:
                         self._push(side)
                         self.send({"type": "focus", "pane": side, "name": pane.focus})  # scroll it into view
+            if done:
+                refresh(self)  # the focus (TFM_THIS_SELECTED) may have arrived with the rows
         except Exception as exc:  # shown in the pane, never a dead widget
             log.debug("listing %s failed", pane.cwd, exc_info=True)
             with self._lock:
@@ -223,7 +209,7 @@ class Browser(anywidget.AnyWidget):
     def _on_message(self, widget: Any, content: dict[str, Any], buffers: Any) -> None:
         action, side = content.get("action"), content.get("pane") or self.active
         if side in SIDES and isinstance(content.get("state"), dict):
-            with self._lock:  # the state the key was pressed in (it may overtake the trait sync)
+            with self._lock:  # the front end's one channel for what it changed: focus, selection, sort…
                 self.pane(side).apply_state(content["state"])
         try:
             handler = self._handlers().get(action)
@@ -239,7 +225,7 @@ class Browser(anywidget.AnyWidget):
         jobs = self.jobs
         return {
             "ready": lambda side, msg: self._resend(),
-            "state": lambda side, msg: None,  # applied above, before any action
+            "state": lambda side, msg: self._push(side, selection="selection" in msg.get("state", {})),
             "activate": lambda side, msg: setattr(self, "active", side),
             "open": lambda side, msg: self._open(side),
             "parent": lambda side, msg: self._parent(side),

@@ -1,0 +1,59 @@
+// The browser's keys: one table drives both the key handling and the help overlay (pure, no DOM).
+//
+// Each entry names the keys as the help shows them (`label`), what they do (`help`) and, for each
+// `KeyboardEvent.key` it answers, the command the widget runs.  Commands are implemented by the
+// widget (COMMANDS in widget.js); the unit tests check that both sides name the same commands.
+
+export const KEY_TABLE = [
+  { label: "Tab", help: "switch pane", bind: { Tab: "switchPane" } },
+  { label: "↑ ↓ PgUp PgDn Home End", help: "move",
+    bind: { ArrowDown: "down", ArrowUp: "up", PageDown: "pageDown", PageUp: "pageUp", Home: "top", End: "bottom" } },
+  { label: "Enter", help: "open folder / preview file", bind: { Enter: "open" } },
+  { label: "Backspace", help: "parent folder (from a bucket: the bucket list)", bind: { Backspace: "parent" } },
+  { label: "Space", help: "select and move down", bind: { " ": "toggleSelection" } },
+  { label: "a", help: "select all / none", bind: { a: "selectAll" } },
+  { label: "c / m", help: "copy / move selection to the other pane", bind: { c: "copy", m: "move" } },
+  { label: "k, Delete", help: "delete", bind: { k: "delete", Delete: "delete" } },
+  { label: "r", help: "rename", bind: { r: "rename" } },
+  { label: "n / e", help: "new folder / new empty file", bind: { n: "mkdir", e: "newfile" } },
+  { label: "/", help: "filter by glob", bind: { "/": "filter" } },
+  { label: "f", help: "search as you type", bind: { f: "search" } },
+  { label: "s / o", help: "sort by name, ext, size, date / reverse", bind: { s: "cycleSort", o: "reverse" } },
+  { label: ".", help: "show hidden files", bind: { ".": "toggleHidden" } },
+  { label: "y", help: "copy Path(...) code of the selection", bind: { y: "copyCode" } },
+  { label: "F / G", help: "find files below by name / by content", bind: { F: "findName", G: "findText" } },
+  { label: "=", help: "compare the panes (recursive): marks what is only here, newer or different",
+    bind: { "=": "compare" } },
+  { label: "+", help: "synchronize the panes: shows the plan, copies (and deletes) as a job",
+    bind: { "+": "synchronize" } },
+  { label: "!", help: "run a shell command or a configured program on the selection ($TFM_THIS_SELECTED …)",
+    bind: { "!": "run" } },
+  { label: "F5, Ctrl-R", help: "refresh", bind: { F5: "refresh" }, ctrl: { r: "refresh" } },
+  { label: "Esc", help: "close / clear", bind: { Escape: "escape" } },
+  { label: "?", help: "this help", bind: { "?": "help" } },
+];
+
+/** [label, help] rows of the help overlay, in the table's order. */
+export function helpRows(table = KEY_TABLE) {
+  return table.map(({ label, help }) => [label, help]);
+}
+
+/** Every command the table names (each once). */
+export function commandNames(table = KEY_TABLE) {
+  return [...new Set(table.flatMap((entry) => [...Object.values(entry.bind), ...Object.values(entry.ctrl ?? {})]))];
+}
+
+/** The command a key event asks for, or null.  With Ctrl/Cmd only the `ctrl` bindings count (Ctrl-R);
+ * with Alt nothing does; Shift-Tab switches panes like Tab. */
+export function commandFor({ key, ctrlKey = false, metaKey = false, altKey = false }, table = KEY_TABLE) {
+  if (altKey) return null;
+  for (const entry of table) {
+    if (ctrlKey || metaKey) {
+      const command = entry.ctrl?.[key.toLowerCase()];
+      if (command) return command;
+    } else if (Object.hasOwn(entry.bind, key)) {
+      return entry.bind[key];
+    }
+  }
+  return null;
+}
