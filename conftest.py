@@ -111,6 +111,20 @@ def bucket(s3: S3Fixture) -> str:
 
 
 @pytest.fixture
+def ip() -> Iterator[Any]:
+    """A real IPython shell with ``%load_ext tfm_jupyter`` (unloaded again, and ``%s3cd`` undone, after)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from tfm_jupyter import commands
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "tfm_jupyter")
+    yield shell
+    shell.run_line_magic("unload_ext", "tfm_jupyter")
+    commands.cd(None)
+
+
+@pytest.fixture
 def root(bucket: str) -> Any:
     """``Path('s3://<fresh bucket>/')``."""
     from tfm_jupyter import Path

@@ -12,15 +12,6 @@ MAGICS = ["s3ls", "s3cp", "s3mv", "s3sync", "s3rm", "s3cat", "s3du", "s3find", "
           "s3cache", "tfm"]
 
 
-@pytest.fixture
-def ip():
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "tfm_jupyter")
-    yield shell
-    shell.run_line_magic("unload_ext", "tfm_jupyter")
-    commands.cd(None)
-
-
 def run(ip, line):
     """Run a line magic the way a cell does (variable expansion included)."""
     name, _, rest = line.lstrip("%").partition(" ")
@@ -47,6 +38,7 @@ def test_s3ls_returns_a_rich_listing(ip, s3, bucket):
     assert all(isinstance(p, Path) for p in listing)
     html = listing._repr_html_()
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;.txt" in html
+    assert html.count("<svg") == 3 and not any(0x1F300 <= ord(ch) <= 0x1FAFF for ch in html)  # no emoji font needed
     text = repr(listing)
     assert "PRE" in text and "5 B a.csv" in text and "sub/" in text
     frame = listing.to_pandas()

@@ -6,7 +6,6 @@ import time
 import pytest
 from faults import Fault, Gate, faults
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 
 from conftest import only
 from tfm_jupyter import Path, SyncReport, errors, sync
@@ -235,14 +234,6 @@ def test_report_forms(tmp_path, bucket):
     assert "&lt;b&gt;" in report._repr_html_() and "<b>x" not in report._repr_html_()
     frame = report.to_pandas()
     assert list(frame.columns) == ["action", "path", "size", "reason", "error"] and frame.iloc[0]["action"] == "copy"
-
-
-@pytest.fixture
-def ip():
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "tfm_jupyter")
-    yield shell
-    shell.run_line_magic("unload_ext", "tfm_jupyter")
 
 
 def test_the_s3sync_magic_asks_before_deleting(ip, tmp_path, s3, bucket, capsys):
