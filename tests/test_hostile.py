@@ -72,7 +72,8 @@ def test_html_outputs_escape_keys(s3, bucket):
     s3.seed(bucket, {f"x/{name}": b"" for name in payloads})
     listing = commands.ls(f"s3://{bucket}/x", long=True)
     html = listing._repr_html_()
-    assert "<script" not in html and "<img" not in html and "<svg" not in html
+    assert "<script" not in html and "<img" not in html and "<svg onload" not in html
+    assert html.count("<svg") == len(payloads)  # our own icons, one per row, and nothing else
     assert "&lt;img src=x onerror=alert(1)&gt;.txt" in html
     report = commands.cp([f"s3://{bucket}/x/{payloads[1]}"], f"s3://{bucket}/y/", dryrun=True)
     assert "<img" not in report._repr_html_()

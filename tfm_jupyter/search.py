@@ -27,7 +27,7 @@ __all__ = ["Match", "find", "grep"]
 MAX_CONTENT_BYTES = 10 * 2**20
 BINARY_SNIFF = 8192
 CHUNK = 64 * 1024
-WORKERS = 8
+WORKERS = 32  # content reads in flight: at real-S3 latency, what is in flight decides
 
 
 @dataclass(frozen=True)

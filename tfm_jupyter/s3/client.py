@@ -47,11 +47,13 @@ class S3Settings:
     endpoint_url: str | None = None
     profile: str | None = None
     region: str | None = None
-    retry_mode: str = "standard"
+    retry_mode: str = "adaptive"  # standard retries + a client-side rate limit that backs off on SlowDown
     max_attempts: int = 5
     connect_timeout: float = 10
     read_timeout: float = 60
-    max_pool_connections: int = 32
+    max_pool_connections: int = 64
+    max_concurrency: int = 10  # transfers with big (multipart) files: their parts are parallel already
+    small_file_concurrency: int = 64  # many small files: at 20-100 ms a request, what is in flight decides
     addressing_style: str | None = None
     anonymous: bool = False
     credentials: tuple[str | None, str | None, str | None] = field(default=(None, None, None), repr=False)
@@ -78,7 +80,8 @@ class S3Settings:
 
 
 _SETTING_NAMES = ("endpoint_url", "profile", "region", "retry_mode", "max_attempts", "connect_timeout",
-                  "read_timeout", "max_pool_connections", "addressing_style", "anonymous")
+                  "read_timeout", "max_pool_connections", "addressing_style", "anonymous", "max_concurrency",
+                  "small_file_concurrency")
 
 
 class S3Client:
@@ -132,7 +135,9 @@ class S3Client:
             config = Config(
                 retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
                 connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
-                max_pool_connections=settings.max_pool_connections,
+                # a connection for every request a transfer may have in flight
+                max_pool_connections=max(settings.max_pool_connections, settings.small_file_concurrency,
+                                         settings.max_concurrency),
                 s3={"addressing_style": settings.addressing_style} if settings.addressing_style else None,
                 signature_version=UNSIGNED if settings.anonymous else "s3v4", user_agent_extra="tfm_jupyter",
             )
@@ -329,6 +334,8 @@ def configure_s3(
     max_pool_connections: int | None = None,
     addressing_style: str | None = None,
     anonymous: bool | None = None,
+    max_concurrency: int | None = None,
+    small_file_concurrency: int | None = None,
     aws_access_key_id: str | None = None,
     aws_secret_access_key: str | None = None,
     aws_session_token: str | None = None,
@@ -342,14 +349,18 @@ def configure_s3(
     pattern wins (an exact name over a glob, a longer glob over a shorter).  ``s3://bucket/key``
     stays as it is: the bucket chooses the client.  Each distinct setting gets its own client,
     connection pool, credential chain and cache; reconfiguring a pattern clears only its cache.
-    Retries use botocore's ``standard`` mode with 5 attempts; ``retry_mode='adaptive'`` adds
-    client-side rate limiting.
+    Retries use botocore's ``adaptive`` mode with 5 attempts: standard retries plus a client-side
+    rate limit that engages on throttling (503 SlowDown) and ramps back up; ``retry_mode='standard'``
+    retries without it.  Transfers keep ``max_concurrency`` (10) requests in flight when files are
+    big enough for multipart (their parts are parallel) and ``small_file_concurrency`` (64) for many
+    small files, where the network's latency, not bandwidth, decides.
     """
     changes: dict[str, Any] = {
         name: value
         for name, value in zip(_SETTING_NAMES, (endpoint_url, profile, region, retry_mode, max_attempts,
                                                 connect_timeout, read_timeout, max_pool_connections,
-                                                addressing_style, anonymous), strict=True)
+                                                addressing_style, anonymous, max_concurrency,
+                                                small_file_concurrency), strict=True)
         if value is not None
     }
     if aws_access_key_id or aws_secret_access_key or aws_session_token:
@@ -358,6 +369,9 @@ def configure_s3(
             errors.register_secret(secret)
     if changes.get("retry_mode", "standard") not in ("standard", "adaptive", "legacy"):
         raise ValueError("retry_mode must be 'standard', 'adaptive' or 'legacy'")
+    for name in ("max_concurrency", "small_file_concurrency", "max_pool_connections"):
+        if name in changes and not (isinstance(changes[name], int) and 1 <= changes[name] <= 1024):
+            raise ValueError(f"{name} must be a whole number from 1 to 1024")
     if bucket is not None and not bucket:
         raise ValueError("bucket= needs a bucket name or a glob such as 'lake-*'")
     return registry.configure(bucket, changes)

@@ -101,8 +101,10 @@ class TransferBatch:
     downloads leave no file (s3transfer writes to a temporary name, then renames).
     """
 
-    def __init__(self, concurrency: int = 10, multipart_threshold: int = MULTIPART_THRESHOLD, largest: int = 0):
+    def __init__(self, concurrency: int | None = None, multipart_threshold: int = MULTIPART_THRESHOLD,
+                 largest: int = 0):
         self._concurrency = concurrency
+        self._small = largest < multipart_threshold  # no multipart: every file is one request
         self._threshold = multipart_threshold
         self._chunk = part_size(largest)
         self._managers: dict[tuple[str, S3Client], Any] = {}
@@ -115,10 +117,17 @@ class TransferBatch:
             if (kind, client) not in self._managers:
                 threshold = COPY_THRESHOLD if kind == "copy" else self._threshold
                 chunk = 256 * 2**20 if kind == "copy" else self._chunk
-                config = _transfer_config(threshold, chunk, self._concurrency)
+                config = _transfer_config(threshold, chunk, self._concurrency_for(client))
                 self._managers[kind, client] = create_transfer_manager(client.boto, config)
                 redact_library_logs()  # s3transfer's loggers exist only now
             return self._managers[kind, client]
+
+    def _concurrency_for(self, client: S3Client) -> int:
+        """Requests in flight: many for small files (latency decides), fewer for multipart ones."""
+        if self._concurrency is not None:
+            return self._concurrency
+        settings = client.settings
+        return settings.small_file_concurrency if self._small else settings.max_concurrency
 
     def upload(self, filename: str, bucket: str, key: str, size: int, *, content_type: str | None = None,
                on_progress: Callable[[int], None] | None = None) -> Any:

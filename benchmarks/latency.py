@@ -1,0 +1,273 @@
+"""Bulk work at real-S3 latency: every request goes through a proxy that adds a fixed delay.
+
+    python -m benchmarks.latency [--delay-ms 50] [--objects 400] [--runs 1]
+
+The S3 server (moto, in its own process) sits behind the tests' fault proxy (also in its own
+process) with a ``delay`` rule on every request, so the time is the latency's, not the loopback's.
+Workloads: download / upload / S3->S3 copy of a tree of small objects in 8 folders, and a content
+search of all of them; implementations: tfm_jupyter, a plain boto3 loop, boto3 on 32 threads,
+``aws s3`` and s5cmd (each when installed).  Writes ``benchmarks/RESULTS-latency.md``: seconds,
+requests counted at the server, and each time as a ratio to the faster of s5cmd and 32 threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .run import AWS_CANDIDATES, RemoteServer
+
+HERE = Path(__file__).resolve().parent
+BUCKET = "latency"
+KEY_ID, SECRET = "bench-key", "bench-secret"
+NEEDLE = "needle-that-no-file-holds"
+
+
+class DelayProxy:
+    """The fault proxy of tests/ in its own process, delaying every request by ``delay`` seconds."""
+
+    def __init__(self, upstream: str, delay: float):
+        code = ("import sys, threading; sys.path.insert(0, 'tests'); from fault_proxy import FaultProxy, Rule\n"
+                f"p = FaultProxy({upstream!r}).__enter__(); p.add(Rule(action='delay', seconds={delay}))\n"
+                "print('URL', p.url, flush=True); threading.Event().wait()")
+        self.process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                        cwd=HERE.parent)
+        self.url = self.process.stdout.readline().split()[1]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION="us-east-1")
+
+
+def _boto(url: str, pool: int = 10) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=url, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
+                        region_name="us-east-1", config=Config(max_pool_connections=pool))
+
+
+def _keys(client: Any, prefix: str) -> list[str]:
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", ())]
+
+
+def _each(threads: int, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    if threads == 1:
+        return [function(item) for item in items]
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(function, items))
+
+
+# -- the hand-written boto3 versions (a loop, or the same on 32 threads) ---------------------------------
+
+
+def boto3_download(url: str, target: Path, threads: int) -> None:
+    client = _boto(url, max(10, threads))
+
+    def get(key: str) -> None:
+        path = target / key[len("tree/"):]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(client.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+    _each(threads, get, _keys(client, "tree/"))
+
+
+def boto3_upload(url: str, source: Path, threads: int) -> None:
+    client = _boto(url, max(10, threads))
+    files = [p for p in source.rglob("*") if p.is_file()]
+    _each(threads, lambda p: client.put_object(Bucket=BUCKET, Key=f"up/{p.relative_to(source).as_posix()}",
+                                               Body=p.read_bytes()), files)
+
+
+def boto3_copy(url: str, threads: int) -> None:
+    client = _boto(url, max(10, threads))
+    _each(threads, lambda key: client.copy_object(Bucket=BUCKET, Key="copy/" + key[len("tree/"):],
+                                                  CopySource={"Bucket": BUCKET, "Key": key}), _keys(client, "tree/"))
+
+
+def boto3_search(url: str, threads: int) -> list[str]:
+    client = _boto(url, max(10, threads))
+
+    def holds(key: str) -> bool:
+        return NEEDLE in client.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode("utf-8", "replace")
+
+    keys = _keys(client, "tree/")
+    return [key for key, hit in zip(keys, _each(threads, holds, keys), strict=True) if hit]
+
+
+# -- tfm_jupyter ---------------------------------------------------------------------------------------
+
+
+def _tfm(url: str) -> Any:
+    import tfm_jupyter
+    from tfm_jupyter.s3 import client
+
+    client.reset_s3_configuration()
+    tfm_jupyter.configure_s3(endpoint_url=url, region="us-east-1", aws_access_key_id=KEY_ID,
+                             aws_secret_access_key=SECRET)
+    tfm_jupyter.clear_s3_cache()
+    return tfm_jupyter
+
+
+def tfm_download(url: str, target: Path) -> None:
+    _tfm(url).Path(f"s3://{BUCKET}/tree").copy(target, progress=False)
+
+
+def tfm_upload(url: str, source: Path) -> None:
+    _tfm(url).Path(source).copy(f"s3://{BUCKET}/up", progress=False)
+
+
+def tfm_copy(url: str) -> None:
+    _tfm(url).Path(f"s3://{BUCKET}/tree").copy(f"s3://{BUCKET}/copy", progress=False)
+
+
+def tfm_search(url: str) -> list[str]:
+    return [str(p) for p in _tfm(url).find(f"s3://{BUCKET}/tree", contains=NEEDLE, progress=False)]
+
+
+# -- command-line tools -----------------------------------------------------------------------------------
+
+
+def _run(command: list[str]) -> None:
+    subprocess.run(command, check=True, env=_env(), stdout=subprocess.DEVNULL)
+
+
+def aws(url: str, *args: str) -> None:
+    tool = next((c for c in AWS_CANDIDATES if c and os.access(c, os.X_OK)), None)
+    _run([tool, "s3", *args, "--endpoint-url", url, "--only-show-errors"])
+
+
+def s5cmd(url: str, *args: str) -> None:
+    _run([shutil.which("s5cmd") or str(Path(sys.executable).parent / "s5cmd"), "--endpoint-url", url, *args])
+
+
+def workloads(url: str, local: Path, out: Path) -> dict[str, dict[str, Callable[[], Any]]]:
+    """What each implementation runs for each workload (``out`` is emptied before every run)."""
+    tree = f"s3://{BUCKET}/tree"
+    return {
+        "download the tree S3→local": {
+            "plain boto3 loop": lambda: boto3_download(url, out, 1),
+            "ThreadPoolExecutor(32) + boto3": lambda: boto3_download(url, out, 32),
+            "tfm_jupyter": lambda: tfm_download(url, out),
+            "aws s3": lambda: aws(url, "cp", "--recursive", tree, str(out)),
+            "s5cmd": lambda: s5cmd(url, "cp", f"{tree}/*", f"{out}/"),
+        },
+        "upload the tree local→S3": {
+            "plain boto3 loop": lambda: boto3_upload(url, local, 1),
+            "ThreadPoolExecutor(32) + boto3": lambda: boto3_upload(url, local, 32),
+            "tfm_jupyter": lambda: tfm_upload(url, local),
+            "aws s3": lambda: aws(url, "cp", "--recursive", str(local), f"s3://{BUCKET}/up"),
+            "s5cmd": lambda: s5cmd(url, "cp", f"{local}/*", f"s3://{BUCKET}/up/"),
+        },
+        "copy the tree S3→S3": {
+            "plain boto3 loop": lambda: boto3_copy(url, 1),
+            "ThreadPoolExecutor(32) + boto3": lambda: boto3_copy(url, 32),
+            "tfm_jupyter": lambda: tfm_copy(url),
+            "aws s3": lambda: aws(url, "cp", "--recursive", tree, f"s3://{BUCKET}/copy"),
+            "s5cmd": lambda: s5cmd(url, "cp", f"{tree}/*", f"s3://{BUCKET}/copy/"),
+        },
+        "content search (`find(contains=)`)": {
+            "plain boto3 loop": lambda: boto3_search(url, 1),
+            "ThreadPoolExecutor(32) + boto3": lambda: boto3_search(url, 32),
+            "tfm_jupyter": lambda: tfm_search(url),
+        },
+    }
+
+
+IMPLS = ["plain boto3 loop", "ThreadPoolExecutor(32) + boto3", "tfm_jupyter", "aws s3", "s5cmd"]
+
+
+def installed(name: str) -> bool:
+    if name == "aws s3":
+        return any(c and os.access(c, os.X_OK) for c in AWS_CANDIDATES)
+    if name == "s5cmd":
+        return bool(shutil.which("s5cmd") or (Path(sys.executable).parent / "s5cmd").exists())
+    return True
+
+
+def seed(server: RemoteServer, direct: Any, objects: int, local: Path) -> None:
+    direct.create_bucket(Bucket=BUCKET)
+    body = (b"log line without the word\n" * 160)[:4096]
+    for i in range(objects):
+        key = f"folder-{i % 8}/object-{i:05d}.txt"
+        direct.put_object(Bucket=BUCKET, Key=f"tree/{key}", Body=body)
+        path = local / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.latency", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--delay-ms", type=float, default=50)
+    parser.add_argument("--objects", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--only", default="", help="comma-separated implementation names")
+    args = parser.parse_args(argv)
+    server = RemoteServer()
+    proxy = DelayProxy(server.endpoint_url, args.delay_ms / 1000)
+    work = Path(tempfile.mkdtemp(prefix="tfm-latency-"))
+    try:
+        local, out = work / "local", work / "out"
+        seed(server, _boto(server.endpoint_url), args.objects, local)
+        rows: dict[str, dict[str, tuple[float, Counter]]] = {}
+        for name, impls in workloads(proxy.url, local, out).items():
+            rows[name] = {}
+            for impl, run in impls.items():
+                if not installed(impl) or (args.only and impl not in args.only.split(",")):
+                    continue
+                times: list[float] = []
+                for _ in range(args.runs):
+                    shutil.rmtree(out, ignore_errors=True)
+                    out.mkdir()
+                    for prefix in ("up/", "copy/"):
+                        server.control("remove", bucket=BUCKET, prefix=prefix)
+                    with server.counting() as counts:
+                        started = time.perf_counter()
+                        run()
+                        times.append(time.perf_counter() - started)
+                rows[name][impl] = (min(times), counts)
+                print(f"{name:40} {impl:32} {min(times):7.2f} s  {sum(counts.values()):5} requests", flush=True)
+        write_results(rows, args)
+    finally:
+        proxy.stop()
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def write_results(rows: dict[str, dict[str, tuple[float, Counter]]], args: Any) -> None:
+    lines = [f"# Latency benchmark: {args.objects} objects of 4 KiB in 8 folders, {args.delay_ms:.0f} ms added to "
+             "every request", "",
+             f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
+             f"{platform.python_version()}, by `python -m benchmarks.latency` (best of {args.runs}). Requests are "
+             "counted at the server. **ratio** is tfm_jupyter's time over the faster of s5cmd and the 32-thread "
+             "script.", "",
+             "| work | " + " | ".join(IMPLS) + " | ratio | requests (tfm_jupyter) |",
+             "|---" * (len(IMPLS) + 3) + "|"]
+    for name, results in rows.items():
+        cells = [f"{results[i][0]:.2f} s" if i in results else "—" for i in IMPLS]
+        best = min(results[i][0] for i in ("ThreadPoolExecutor(32) + boto3", "s5cmd") if i in results)
+        ratio = results["tfm_jupyter"][0] / best if "tfm_jupyter" in results else float("nan")
+        requests = sum(results["tfm_jupyter"][1].values()) if "tfm_jupyter" in results else 0
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio:.2f}x | {requests} |")
+    (HERE / "RESULTS-latency.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
