@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-repeat install browser bench
+.PHONY: demo test test-repeat install browser bench bench-latency
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,12 @@ bench: browser
 	.venv-bench/bin/python -m pip --disable-pip-version-check -q install -e '.[bench]'
 	test -x .venv-awscli/bin/aws || ($(PYTHON) -m venv .venv-awscli && .venv-awscli/bin/python -m pip -q install awscli)
 	.venv-bench/bin/python -m benchmarks.run $(BENCH_ARGS)
+
+## bench-latency: bulk work through a proxy adding 50 ms to every request (writes benchmarks/RESULTS-latency.md);
+## npm's s3rver, for the listing, goes into .bench-node
+bench-latency: browser
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip --disable-pip-version-check -q install -e '.[bench]'
+	test -x .venv-awscli/bin/aws || ($(PYTHON) -m venv .venv-awscli && .venv-awscli/bin/python -m pip -q install awscli)
+	test -x .bench-node/node_modules/.bin/s3rver || npm install --silent --prefix .bench-node s3rver@3
+	.venv-bench/bin/python -m benchmarks.latency $(BENCH_ARGS)

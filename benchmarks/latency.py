@@ -50,16 +50,21 @@ class DelayProxy:
         self.process.wait(30)
 
 
+CREDENTIALS = {"key": KEY_ID, "secret": SECRET}  # s3rver's differ: it refuses unknown key ids
+
+
 def _env() -> dict[str, str]:
-    return dict(os.environ, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION="us-east-1")
+    return dict(os.environ, AWS_ACCESS_KEY_ID=CREDENTIALS["key"], AWS_SECRET_ACCESS_KEY=CREDENTIALS["secret"],
+                AWS_DEFAULT_REGION="us-east-1")
 
 
 def _boto(url: str, pool: int = 10) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=url, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
-                        region_name="us-east-1", config=Config(max_pool_connections=pool))
+    return boto3.client("s3", endpoint_url=url, aws_access_key_id=CREDENTIALS["key"],
+                        aws_secret_access_key=CREDENTIALS["secret"], region_name="us-east-1",
+                        config=Config(max_pool_connections=pool, s3={"addressing_style": "path"}))
 
 
 def _keys(client: Any, prefix: str) -> list[str]:
@@ -119,8 +124,9 @@ def _tfm(url: str) -> Any:
     from tfm_jupyter.s3 import client
 
     client.reset_s3_configuration()
-    tfm_jupyter.configure_s3(endpoint_url=url, region="us-east-1", aws_access_key_id=KEY_ID,
-                             aws_secret_access_key=SECRET)
+    tfm_jupyter.configure_s3(endpoint_url=url, region="us-east-1", aws_access_key_id=CREDENTIALS["key"],
+                             aws_secret_access_key=CREDENTIALS["secret"], addressing_style="path",
+                             small_file_concurrency=int(os.environ.get("TFM_BENCH_CONCURRENCY", "32")))
     tfm_jupyter.clear_s3_cache()
     return tfm_jupyter
 
@@ -190,6 +196,88 @@ def workloads(url: str, local: Path, out: Path) -> dict[str, dict[str, Callable[
     }
 
 
+# -- listing 20,000 keys in 20 folders, on s3rver ---------------------------------------------------------------
+
+
+def list_paginator(url: str) -> int:
+    return len(_keys(_boto(url), "list/"))
+
+
+def list_fanout(url: str) -> int:
+    """The hand-written fan-out: one delimiter listing, then every folder on its own thread."""
+    client = _boto(url, 32)
+    folders = [c["Prefix"] for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=BUCKET, Prefix="list/", Delimiter="/") for c in page.get("CommonPrefixes", ())]
+    return sum(_each(len(folders), lambda folder: len(_keys(client, folder)), folders))
+
+
+def list_tfm(url: str) -> int:
+    tfm = _tfm(url)
+    return sum(1 for _, _, files in tfm.Path(f"s3://{BUCKET}/list").walk() for _ in files)
+
+
+class S3rver:
+    """npm's s3rver (``S3RVER_BIN``, or node_modules/.bin/s3rver) on a free port, its data in a temp folder."""
+
+    def __init__(self, directory: Path):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        binary = os.environ.get("S3RVER_BIN") or str(HERE.parent / ".bench-node" / "node_modules" / ".bin" / "s3rver")
+        # s3rver 3 makes continuation tokens with a cipher OpenSSL 3 keeps in its legacy provider
+        env = dict(os.environ, NODE_OPTIONS="--openssl-legacy-provider")
+        self.process = subprocess.Popen([binary, "-d", str(directory), "-a", "127.0.0.1", "-p", str(self.port),
+                                         "-s", "--configure-bucket", BUCKET], stdout=subprocess.DEVNULL, env=env)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("s3rver did not start") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def listing_rows(delay: float, keys: int, folders: int, runs: int, work: Path) -> dict[str, tuple[float, int]]:
+    """Times and request counts (at the proxy) of listing ``keys`` keys in ``folders`` folders on s3rver."""
+    CREDENTIALS.update(key="S3RVER", secret="S3RVER")
+    server = S3rver(work / "s3rver")
+    proxy = DelayProxy(server.url, delay)
+    try:
+        direct = _boto(server.url, 32)
+        _each(32, lambda i: direct.put_object(Bucket=BUCKET, Key=f"list/folder-{i % folders:02d}/key-{i:06d}",
+                                              Body=b""), list(range(keys)))
+        runs_of = {"plain paginator": list_paginator, "hand-written fan-out (20 threads)": list_fanout,
+                   "tfm_jupyter": list_tfm, "aws s3 ls --recursive": None}
+        rows: dict[str, tuple[float, int]] = {}
+        for name, run in runs_of.items():
+            if run is None and not installed("aws s3"):
+                continue
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                if run is None:
+                    aws(proxy.url, "ls", "--recursive", f"s3://{BUCKET}/list/")
+                else:
+                    assert run(proxy.url) == keys
+                times.append(time.perf_counter() - started)
+            rows[name] = (min(times), 0)
+            print(f"list {keys} keys in {folders} folders  {name:34} {min(times):7.2f} s", flush=True)
+        return rows
+    finally:
+        proxy.stop()
+        server.stop()
+        CREDENTIALS.update(key=KEY_ID, secret=SECRET)
+
+
 IMPLS = ["plain boto3 loop", "ThreadPoolExecutor(32) + boto3", "tfm_jupyter", "aws s3", "s5cmd"]
 
 
@@ -218,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", type=int, default=400)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated implementation names")
+    parser.add_argument("--listing-keys", type=int, default=20_000, help="0 skips the s3rver listing")
     args = parser.parse_args(argv)
     server = RemoteServer()
     proxy = DelayProxy(server.endpoint_url, args.delay_ms / 1000)
@@ -243,7 +332,9 @@ def main(argv: list[str] | None = None) -> int:
                         times.append(time.perf_counter() - started)
                 rows[name][impl] = (min(times), counts)
                 print(f"{name:40} {impl:32} {min(times):7.2f} s  {sum(counts.values()):5} requests", flush=True)
-        write_results(rows, args)
+        listing = listing_rows(args.delay_ms / 1000, args.listing_keys, 20, args.runs, work) if (
+            args.listing_keys) else {}
+        write_results(rows, listing, args)
     finally:
         proxy.stop()
         server.stop()
@@ -251,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write_results(rows: dict[str, dict[str, tuple[float, Counter]]], args: Any) -> None:
+def write_results(rows: dict[str, dict[str, tuple[float, Counter]]], listing: dict[str, tuple[float, int]],
+                  args: Any) -> None:
     lines = [f"# Latency benchmark: {args.objects} objects of 4 KiB in 8 folders, {args.delay_ms:.0f} ms added to "
              "every request", "",
              f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -266,6 +358,13 @@ def write_results(rows: dict[str, dict[str, tuple[float, Counter]]], args: Any) 
         ratio = results["tfm_jupyter"][0] / best if "tfm_jupyter" in results else float("nan")
         requests = sum(results["tfm_jupyter"][1].values()) if "tfm_jupyter" in results else 0
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio:.2f}x | {requests} |")
+    if listing:
+        fanout = listing["hand-written fan-out (20 threads)"][0]
+        lines += ["", f"Listing {args.listing_keys:,} keys in 20 folders on npm's s3rver (moto's server scans the "
+                  "whole bucket for every page under one lock, so there no client lists faster in parallel), "
+                  f"{args.delay_ms:.0f} ms added to every request; **ratio** is over the hand-written fan-out:", "",
+                  "| implementation | time | ratio |", "|---|---|---|"]
+        lines += [f"| {name} | {seconds:.2f} s | {seconds / fanout:.2f}x |" for name, (seconds, _) in listing.items()]
     (HERE / "RESULTS-latency.md").write_text("\n".join(lines) + "\n")
 
 

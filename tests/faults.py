@@ -59,6 +59,7 @@ class Fault:
 
     operation: str | None = None
     path: str | None = None
+    query: str | None = None  # a regular expression searched in the query string
     nth: int | None = None
     times: int | None = None
     status: int | None = None
@@ -69,10 +70,12 @@ class Fault:
     seen: int = field(default=0, init=False)
     fired: int = field(default=0, init=False)
 
-    def matches(self, operation: str, path: str) -> bool:
+    def matches(self, operation: str, path: str, query: str = "") -> bool:
         if self.operation and self.operation != operation:
             return False
         if self.path and not re.search(self.path, path):
+            return False
+        if self.query and not re.search(self.query, query):
             return False
         self.seen += 1
         if self.nth is not None and self.seen != self.nth:
@@ -93,8 +96,9 @@ class FaultInjector:
     def wrap(self, app: Any) -> Any:
         def faulty(environ: dict[str, Any], start_response: Any) -> Any:
             operation, path = environ.get("tfm.operation", ""), environ.get("PATH_INFO", "")
+            query = environ.get("QUERY_STRING", "")
             with self._lock:
-                rule = next((r for r in self.rules if r.matches(operation, path)), None)
+                rule = next((r for r in self.rules if r.matches(operation, path, query)), None)
             if rule is None:
                 return app(environ, start_response)
             if rule.hold is not None:

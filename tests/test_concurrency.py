@@ -35,16 +35,16 @@ def held_at_once(s3, operation, run, expect):
 
 def test_many_small_uploads_keep_more_than_10_requests_in_flight(s3, bucket, small_tree):
     target = Path(f"s3://{bucket}/up")
-    assert held_at_once(s3, "PutObject", lambda: transfer.copy(small_tree, target, progress=False), 40)
+    assert held_at_once(s3, "PutObject", lambda: transfer.copy(small_tree, target, progress=False), 20)
     assert len(s3.keys(bucket, "up/")) == SMALL
 
 
 def test_many_small_downloads_and_copies_too(s3, bucket, tmp_path):
     s3.seed(bucket, {f"src/d{i % 4}/f{i:03d}.txt": b"x" * 300 for i in range(SMALL)})
     source = Path(f"s3://{bucket}/src")
-    assert held_at_once(s3, "GetObject", lambda: transfer.copy(source, tmp_path / "down", progress=False), 40)
+    assert held_at_once(s3, "GetObject", lambda: transfer.copy(source, tmp_path / "down", progress=False), 20)
     assert held_at_once(s3, "CopyObject", lambda: transfer.copy(source, Path(f"s3://{bucket}/copy"),
-                                                                   progress=False), 40)
+                                                                   progress=False), 20)
     assert len(list((tmp_path / "down").rglob("*.txt"))) == SMALL and len(s3.keys(bucket, "copy/")) == SMALL
 
 

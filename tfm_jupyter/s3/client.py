@@ -53,7 +53,7 @@ class S3Settings:
     read_timeout: float = 60
     max_pool_connections: int = 64
     max_concurrency: int = 10  # transfers with big (multipart) files: their parts are parallel already
-    small_file_concurrency: int = 64  # many small files: at 20-100 ms a request, what is in flight decides
+    small_file_concurrency: int = 32  # many small files: at 20-100 ms a request, what is in flight decides
     addressing_style: str | None = None
     anonymous: bool = False
     credentials: tuple[str | None, str | None, str | None] = field(default=(None, None, None), repr=False)
@@ -352,7 +352,7 @@ def configure_s3(
     Retries use botocore's ``adaptive`` mode with 5 attempts: standard retries plus a client-side
     rate limit that engages on throttling (503 SlowDown) and ramps back up; ``retry_mode='standard'``
     retries without it.  Transfers keep ``max_concurrency`` (10) requests in flight when files are
-    big enough for multipart (their parts are parallel) and ``small_file_concurrency`` (64) for many
+    big enough for multipart (their parts are parallel) and ``small_file_concurrency`` (32) for many
     small files, where the network's latency, not bandwidth, decides.
     """
     changes: dict[str, Any] = {

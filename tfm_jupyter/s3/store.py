@@ -38,6 +38,7 @@ from .entries import (
     split_key,
     tree_from_pages,
 )
+from .fanout import pages_after, tree_pages
 from .transfers import upload_fileobj
 
 __all__ = ["BODY_CACHE_LIMIT", "S3Store", "ancestor_prefixes", "split_key"]
@@ -217,11 +218,10 @@ class S3Store:
         self.cache.put("list_dir", bucket, prefix, listing_from_pages(prefix, pages), _generation=generation)
 
     def tree(self, bucket: str, prefix: str) -> dict[str, Listing]:
-        """Every directory below ``prefix`` from one flat listing (ceil(N/1000) requests), cached."""
+        """Every directory below ``prefix`` from one flat listing (ceil(N/1000) requests; beyond 1,000
+        keys the folders are listed in parallel, see :mod:`.fanout`), cached."""
         return self.cache.get_or_load(
-            "list_tree", bucket, prefix,
-            lambda: tree_from_pages(prefix, self.client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix)),
-        )
+            "list_tree", bucket, prefix, lambda: tree_from_pages(prefix, tree_pages(self.client, bucket, prefix)))
 
     def list_buckets(self) -> list[str]:
         """Names of the buckets these credentials can see (one ListBuckets, cached)."""
@@ -535,9 +535,9 @@ def _pages_below(client: Any, bucket: str, dir_prefix: str, first: Mapping[str, 
         return
     last = contents[-1]["Key"]
     if last < dir_prefix:  # siblings such as `key-1/…` filled the page before the directory began
-        yield from client.paginate("list_objects_v2", Bucket=bucket, Prefix=dir_prefix)
+        yield from tree_pages(client, bucket, dir_prefix)
     elif last.startswith(dir_prefix):
-        yield from client.paginate("list_objects_v2", Bucket=bucket, Prefix=dir_prefix, StartAfter=last)
+        yield from pages_after(client, bucket, dir_prefix, last)
 
 
 def _child(listing: Listing, name: str) -> ObjectInfo | None:
