@@ -156,7 +156,8 @@ def _run(command: list[str]) -> None:
 
 def aws(url: str, *args: str) -> None:
     tool = next((c for c in AWS_CANDIDATES if c and os.access(c, os.X_OK)), None)
-    _run([tool, "s3", *args, "--endpoint-url", url, "--only-show-errors"])
+    quiet = ["--only-show-errors"] if args[0] == "cp" else []  # `aws s3 ls` has no such option
+    _run([tool, "s3", *args, "--endpoint-url", url, *quiet])
 
 
 def s5cmd(url: str, *args: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = ["FANOUT_WORKERS", "pages_after", "tree_pages"]
 
-FANOUT_WORKERS = 16
+FANOUT_WORKERS = 32
 Page = Mapping[str, Any]
 
 
