@@ -140,7 +140,8 @@ class TransferError(S3Error):
 
 
 class SyncError(TransferError):
-    """A sync in which some copies failed; nothing was deleted.  ``report`` is its SyncReport."""
+    """A sync in which some copies (or deletions) failed; when a copy failed nothing was deleted.
+    ``report`` is its SyncReport."""
 
     def __init__(self, message: str, report: Any):
         super().__init__(message, {item.path: OSError(item.error) for item in report.failed}, report.source)

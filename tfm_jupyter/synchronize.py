@@ -62,22 +62,23 @@ def sync(source: Any, target: Any, *, delete: bool = False, dryrun: bool = False
         _run(source, target, report, progress, cancel)
     report.requests = meter.sent()
     if report.failed and not dryrun:
+        deleted = f"{len(report.deleted)} files were deleted before" if report.deleted else "nothing was deleted"
         raise errors.SyncError(
             f"sync of {len(report.failed)} of {len(report.copied) + len(report.failed)} files failed "
-            f"(first: {report.failed[0].path}: {report.failed[0].error}); nothing was deleted. "
+            f"(first: {report.failed[0].path}: {report.failed[0].error}); {deleted}. "
             "See .report for what was copied.", report)
     return report
 
 
 class Comparison:
     """What differs between two trees: ``copies`` (with why), ``unchanged``, ``extra`` (only at the
-    target), ``only_target``/``newer_target`` (for a two-way view) and ``refused`` (cannot be written)."""
+    target) and ``refused`` (cannot be written there); ``fallback`` names the files ``checksum``
+    could not compare."""
 
     def __init__(self) -> None:
         self.copies: list[SyncItem] = []
         self.unchanged: list[SyncItem] = []
         self.extra: list[SyncItem] = []
-        self.newer_target: list[SyncItem] = []
         self.refused: list[SyncItem] = []
         self.fallback: list[str] = []
 
@@ -112,8 +113,6 @@ def compare_files(source: Any, target: Any, ours: Files, theirs: Files, *, size_
                          exact=exact_timestamps and local_target, fallback=result.fallback)
         item = SyncItem(name, mine.size, reason or "unchanged", mtime=mine.mtime, etag=mine.etag)
         (result.copies if reason else result.unchanged).append(item)
-        if other is not None and not reason and _seconds(other) > _seconds(mine):
-            result.newer_target.append(SyncItem(name, other.size, "newer at the target"))
     result.extra = [SyncItem("/".join(parts), theirs[parts].size, "not in the source")
                     for parts in sorted(theirs) if parts not in ours and select("/".join(parts))]
     return result

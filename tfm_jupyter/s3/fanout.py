@@ -2,11 +2,12 @@
 
 One flat ListObjectsV2 answers a tree of up to 1,000 keys in one request, and nothing is cheaper.
 Beyond that a flat listing is a chain of requests, each waiting for the one before (at 50 ms a
-round trip, 20,000 keys take a second).  So when the first page says there is more, the folders
-below are listed side by side instead: one delimiter listing names them, then each is listed flat
-on its own thread, starting after the last key already seen.  It costs at most one request per
-sub-folder (and one for the delimiter listing) more than the flat chain, and returns every key
-exactly once.
+round trip, 20,000 keys take a second).  So when the first page says there is more, and its
+1,000 keys lie within one or two folders (so the folders are big), the folders below are listed
+side by side instead: one delimiter listing names them, then each is listed flat on its own
+thread, starting after the last key already seen.  It costs at most one request per sub-folder
+(and one for the delimiter listing) more than the flat chain, and returns every key exactly once.
+Many small folders keep the flat chain: there a request per folder would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-__all__ = ["FANOUT_WORKERS", "pages_after", "tree_pages"]
+__all__ = ["FANOUT_WORKERS", "continue_listing", "pages_after", "tree_pages"]
 
 FANOUT_WORKERS = 32
 Page = Mapping[str, Any]
@@ -27,7 +28,18 @@ def tree_pages(client: Any, bucket: str, prefix: str) -> Iterator[Page]:
     yield first
     contents = first.get("Contents", [])
     if first.get("IsTruncated") and contents:
-        yield from pages_after(client, bucket, prefix, contents[-1]["Key"])
+        yield from continue_listing(client, bucket, prefix, contents)
+
+
+def continue_listing(client: Any, bucket: str, prefix: str, seen: list[Any]) -> Iterator[Page]:
+    """The rest of a truncated listing below ``prefix`` whose first page held ``seen``: folder by
+    folder in parallel when those keys lie within one or two folders, else the flat chain."""
+    last = seen[-1]["Key"]
+    folders = {item["Key"][len(prefix):].partition("/")[0] for item in seen if "/" in item["Key"][len(prefix):]}
+    if 1 <= len(folders) <= 2:
+        yield from pages_after(client, bucket, prefix, last)
+    else:
+        yield from client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix, StartAfter=last)
 
 
 def pages_after(client: Any, bucket: str, prefix: str, last: str) -> Iterator[Page]:

@@ -38,7 +38,7 @@ from .entries import (
     split_key,
     tree_from_pages,
 )
-from .fanout import pages_after, tree_pages
+from .fanout import continue_listing, tree_pages
 from .transfers import upload_fileobj
 
 __all__ = ["BODY_CACHE_LIMIT", "S3Store", "ancestor_prefixes", "split_key"]
@@ -537,7 +537,8 @@ def _pages_below(client: Any, bucket: str, dir_prefix: str, first: Mapping[str, 
     if last < dir_prefix:  # siblings such as `key-1/…` filled the page before the directory began
         yield from tree_pages(client, bucket, dir_prefix)
     elif last.startswith(dir_prefix):
-        yield from pages_after(client, bucket, dir_prefix, last)
+        below = [c for c in contents if c["Key"].startswith(dir_prefix)]
+        yield from continue_listing(client, bucket, dir_prefix, below)
 
 
 def _child(listing: Listing, name: str) -> ObjectInfo | None:
