@@ -9,7 +9,7 @@ import pytest
 from fault_proxy import FaultProxy, Rule
 
 from conftest import only
-from tfm_jupyter import Path, configure_s3, errors, transfer
+from tfm_jupyter import Path, clear_s3_cache, configure_s3, errors, transfer
 from tfm_jupyter.backends import Backend, get_backend, register_backend
 from tfm_jupyter.backends.memory import MemoryBackend
 from tfm_jupyter.storage_path import StoragePath
@@ -100,6 +100,9 @@ def test_move_from_memory_to_s3_deletes_sources_only_after_every_file_arrived(bo
             transfer.move(box, target)
         assert tree_of(box)[0][0] == "docs/a.txt" and len(tree_of(box)) == 3
         assert "moved/docs/a.txt" not in s3.keys(bucket)
+        cached = sorted(str(p) for p in target.rglob("*"))  # what the cache says the failed move left
+        clear_s3_cache()
+        assert cached == sorted(str(p) for p in target.rglob("*"))
         proxy.clear()
         transfer.move(box / "docs", target / "docs")
     assert not (box / "docs").exists() and sorted(s3.keys(bucket, "moved/docs")) == [

@@ -6,6 +6,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from widget_driver import User, focus, press
 
+from conftest import only
 from tfm_jupyter import configure_browser
 from tfm_jupyter.browser import browse
 
@@ -82,11 +83,13 @@ def test_a_configured_program_on_local_items_shows_its_output(panes):
     assert "finished" in b.message["text"]
 
 
-def test_s3_items_are_downloaded_first_when_asked(panes):
+def test_s3_items_are_downloaded_first_when_asked(panes, s3):
     b, _bucket, local = panes
     focus(b, "left", "a.txt", selection=["a.txt", "b.csv"])
     user = User(b, ("Run", "cat $TFM_THIS_SELECTED", True), ("Run", "cat $TFM_THIS_SELECTED", False))
-    press(b, "run", "left")
+    with s3.counting() as counts:
+        press(b, "run", "left")
+    assert only(counts, GetObject=2)  # one download each, sizes and ETags from the pane's listing
     assert "download" in user.seen[0]["checkbox"]
     assert b.preview["text"] == "alpha\nx,y\n1,2\n" and b.preview["meta"]["exit status"] == 0
     press(b, "run", "left")  # the same without the download: cat cannot open s3:// names
