@@ -23,7 +23,7 @@ from .path import LocalPath, Path
 from .sync_report import SyncItem, SyncReport
 from .units import make_filter
 
-__all__ = ["Comparison", "SyncReport", "compare", "compare_files", "list_files", "sync"]
+__all__ = ["Comparison", "SyncReport", "compare", "compare_files", "list_files", "seconds", "sync"]
 
 Files = dict[tuple[str, ...], ObjectInfo]
 
@@ -140,7 +140,8 @@ def list_files(root: Any, *, fresh: bool = False, must_exist: bool = True) -> Fi
             for name, child in listing.children.items() if child.is_file}
 
 
-def _seconds(info: ObjectInfo) -> int:
+def seconds(info: ObjectInfo) -> int:
+    """A modification time in whole seconds, as sync and compare weigh it."""
     # S3 keeps whole seconds: a local mtime of 12:00:00.7 uploaded at 12:00:00 is not "newer".
     return int(info.mtime or 0)
 
@@ -160,8 +161,8 @@ def _reason(source: Any, target: Any, parts: tuple[str, ...], mine: ObjectInfo, 
             return "" if same else "content differs"
         fallback.append("/".join(parts))
     if exact:
-        return "timestamps differ" if _seconds(mine) != _seconds(other) else ""
-    return "newer at the source" if _seconds(mine) > _seconds(other) else ""
+        return "timestamps differ" if seconds(mine) != seconds(other) else ""
+    return "newer at the source" if seconds(mine) > seconds(other) else ""
 
 
 def _same_content(a: Any, a_info: ObjectInfo, b: Any, b_info: ObjectInfo) -> bool | None:

@@ -14,17 +14,13 @@ from typing import Any
 
 from .. import errors
 from ..path import S3Path
-from ..synchronize import Files, compare_files, list_files, sync
+from ..synchronize import Files, compare_files, list_files, seconds, sync
 from ..units import human_size
 
 __all__ = ["compare_panes", "pane_marks", "synchronize_panes"]
 
 DIRECTIONS = {"Left → right": ("left", "right"), "Right → left": ("right", "left")}
 DELETE_LABEL = " also delete what the source lacks (after every copy)"
-
-
-def _seconds(info: Any) -> int:
-    return int(info.mtime or 0)
 
 
 def pane_marks(left: Files, right: Files) -> tuple[dict[str, str], dict[str, str], Counter[str]]:
@@ -45,8 +41,8 @@ def pane_marks(left: Files, right: Files) -> tuple[dict[str, str], dict[str, str
         if mine.size != theirs.size:
             counts["differ in size"] += 1
             status = {"left": "differs", "right": "differs"}
-        elif _seconds(mine) != _seconds(theirs):
-            newer = "left" if _seconds(mine) > _seconds(theirs) else "right"
+        elif seconds(mine) != seconds(theirs):
+            newer = "left" if seconds(mine) > seconds(theirs) else "right"
             counts[f"newer {newer}"] += 1
             status = {newer: "newer"}
         else:

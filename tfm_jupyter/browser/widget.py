@@ -94,10 +94,7 @@ class Browser(anywidget.AnyWidget):
         return "right" if side == "left" else "left"
 
     def child(self, side: str, name: str) -> Any:
-        cwd = self.pane(side).cwd
-        if isinstance(cwd, S3Path):
-            return cwd.child(name)
-        return cwd / name
+        return self.pane(side).cwd.child(name)
 
     @property
     def selected(self) -> list[Any]:
@@ -198,10 +195,7 @@ class Browser(anywidget.AnyWidget):
     def refresh(self, side: str, focus: str | None = None) -> None:
         """Forget the cached listing and list again (F5), keeping the focus where it was."""
         cwd = self.pane(side).cwd
-        if isinstance(cwd, S3Path) and cwd.bucket:
-            from ..s3.stores import get_store
-
-            get_store().forget_listing(cwd.bucket, cwd.dir_prefix)
+        cwd.backend.forget(cwd)
         self.navigate(side, cwd, focus or self.pane(side).focus)
 
     # -- messages from the front end ----------------------------------------------------------------
@@ -250,9 +244,7 @@ class Browser(anywidget.AnyWidget):
         """Open the folder holding a search result, with the file focused."""
         cwd = self.pane(side).cwd
         parts = relative.split("/")
-        folder = cwd.child(*parts[:-1]) if isinstance(cwd, S3Path) else (
-            cwd.joinpath(*parts[:-1]))
-        self.navigate(side, folder, focus=parts[-1])
+        self.navigate(side, cwd.child(*parts[:-1]), focus=parts[-1])
 
     def _open(self, side: str) -> None:
         pane = self.pane(side)
