@@ -1,7 +1,9 @@
 """Concurrency that fits the work, counted at the server: many small files keep far more than 10
-requests in flight; big ones stay at 10; throttling (503 SlowDown) is retried, and nothing is lost."""
+requests in flight; big ones stay at 10; throttling (503 SlowDown) is retried with fewer requests
+in flight, which grow back as requests succeed, and nothing is lost."""
 
 import os
+import threading
 
 import pytest
 from faults import Fault, Gate, faults
@@ -71,3 +73,72 @@ def test_throttled_requests_are_retried_and_every_file_arrives(s3, bucket, small
     assert counts["PutObject"] == SMALL + 20  # each throttled request was sent again, once
     assert sorted(k.rsplit("/", 1)[1] for k in s3.keys(bucket, "up/")) == sorted(
         p.name for p in small_tree.rglob("*.txt"))
+
+
+def run_in_thread(action):
+    """Start ``action`` on a thread; the returned join() re-raises what it raised."""
+    outcome = {}
+
+    def run():
+        try:
+            action()
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+
+    def join():
+        worker.join(120)
+        assert not worker.is_alive()
+        if "error" in outcome:
+            raise outcome["error"]
+
+    return join
+
+
+def test_throttling_halves_the_requests_in_flight_then_they_grow_back(s3, bucket, small_tree):
+    # The first 32 PUTs are held together, then all answered 503 SlowDown; every PUT after that is
+    # held too, so none completes and the window cannot grow while we count what arrives.
+    throttled, after = Gate(), Gate()
+    rules = (Fault(operation="PutObject", times=32, hold=throttled, status=503, code="SlowDown"),
+             Fault(operation="PutObject", hold=after))
+    with faults(s3, *rules), s3.counting() as counts:
+        join = run_in_thread(lambda: transfer.copy(small_tree, Path(f"s3://{bucket}/up"), progress=False))
+        assert throttled.arrived(32, timeout=30)
+        throttled.release()
+        assert after.arrived(16, timeout=30)  # half of the 32 that were in flight
+        assert not after.arrived(17, timeout=1)  # a bounded wait for something that must not happen
+        after.release()
+        join()
+    assert counts["PutObject"] == SMALL + 32  # each throttled request was sent again, once
+    assert [s3.body(bucket, f"up/{p.relative_to(small_tree)}") for p in sorted(small_tree.rglob("*.txt"))] == [
+        p.read_bytes() for p in sorted(small_tree.rglob("*.txt"))]
+    # 100 successes so far; about one slot comes back per round of successes (384 take 16 to 32)
+    for i in range(3):
+        transfer.copy(small_tree, Path(f"s3://{bucket}/more{i}"), progress=False)
+    assert held_at_once(s3, "PutObject", lambda: transfer.copy(small_tree, Path(f"s3://{bucket}/again"),
+                                                                  progress=False), 32)
+
+
+def test_the_window_cuts_once_per_round_and_grows_by_about_one_per_round():
+    from tfm_jupyter.s3.throttle import ConcurrencyWindow
+
+    window = ConcurrencyWindow(32)
+    rounds = [window.acquire() for _ in range(8)]
+    window.release(rounds.pop(), throttled=True)
+    assert int(window.size) == 4 and window.cuts == 1
+    for taken_in in rounds[:4]:  # sent before the cut: they describe the old window
+        window.release(taken_in, throttled=True)
+    assert int(window.size) == 4 and window.in_flight == 3
+    window.release(rounds[4], throttled=False)
+    assert window.size == 4.25
+    again = window.acquire()  # 3 in flight < 4: a slot
+    window.release(again, throttled=True)  # this round's throttle cuts what is in flight in half
+    assert int(window.size) == 1 and window.cuts == 2
+    for taken_in in rounds[5:]:
+        window.release(taken_in, throttled=True)
+    assert int(window.size) == 1 and window.in_flight == 0
+    for _ in range(100):
+        window.release(window.acquire(), throttled=False)
+    assert 13 < window.size < 15  # ~sqrt(2 * 100): additive, not back at once

@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import errors
 from .errormap import CREDENTIALS_HELP, api_name, location_of, translate
+from .throttle import THROTTLING_CODES, ConcurrencyWindow
 
 __all__ = [
     "CREDENTIALS_HELP",
@@ -47,7 +48,7 @@ class S3Settings:
     endpoint_url: str | None = None
     profile: str | None = None
     region: str | None = None
-    retry_mode: str = "adaptive"  # standard retries + a client-side rate limit that backs off on SlowDown
+    retry_mode: str = "standard"  # throttling is met by the client's ConcurrencyWindow (see .throttle)
     max_attempts: int = 5
     connect_timeout: float = 10
     read_timeout: float = 60
@@ -57,6 +58,11 @@ class S3Settings:
     addressing_style: str | None = None
     anonymous: bool = False
     credentials: tuple[str | None, str | None, str | None] = field(default=(None, None, None), repr=False)
+
+    @property
+    def pool_size(self) -> int:
+        """Connections kept: one for every request a transfer may have in flight."""
+        return max(self.max_pool_connections, self.small_file_concurrency, self.max_concurrency)
 
     @property
     def label(self) -> str:
@@ -94,6 +100,8 @@ class S3Client:
         self._tally = tally
         self._boto: Any = None
         self._lock = threading.Lock()
+        self.window = ConcurrencyWindow(settings.pool_size)
+        self._slots = threading.local()  # the round this thread's request in flight took its slot in
 
     def __repr__(self) -> str:
         return f"S3Client({self.label})"
@@ -136,8 +144,7 @@ class S3Client:
                 retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
                 connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
                 # a connection for every request a transfer may have in flight
-                max_pool_connections=max(settings.max_pool_connections, settings.small_file_concurrency,
-                                         settings.max_concurrency),
+                max_pool_connections=settings.pool_size,
                 s3={"addressing_style": settings.addressing_style} if settings.addressing_style else None,
                 signature_version=UNSIGNED if settings.anonymous else "s3v4", user_agent_extra="tfm_jupyter",
             )
@@ -150,7 +157,19 @@ class S3Client:
         events.register("before-parameter-build.s3", _note_target)
         events.register("request-created.s3", _note_start)
         events.register("response-received.s3", self._count_and_log)
+        events.register("before-send.s3", self._take_slot)
+        events.register("needs-retry.s3", self._give_slot)
+        events.register("after-call-error.s3", self._give_slot)  # an attempt that raised past botocore
         return boto
+
+    def _take_slot(self, **_: Any) -> None:
+        if getattr(self._slots, "round", None) is None:  # one request at a time per thread
+            self._slots.round = self.window.acquire()
+
+    def _give_slot(self, response: Any = None, **_: Any) -> None:
+        taken_in, self._slots.round = getattr(self._slots, "round", None), None
+        if taken_in is not None:
+            self.window.release(taken_in, _throttled(response))
 
     def _count_and_log(self, event_name: str, context: dict[str, Any], exception: Any = None,
                        response_dict: dict[str, Any] | None = None, **_: Any) -> None:
@@ -349,11 +368,13 @@ def configure_s3(
     pattern wins (an exact name over a glob, a longer glob over a shorter).  ``s3://bucket/key``
     stays as it is: the bucket chooses the client.  Each distinct setting gets its own client,
     connection pool, credential chain and cache; reconfiguring a pattern clears only its cache.
-    Retries use botocore's ``adaptive`` mode with 5 attempts: standard retries plus a client-side
-    rate limit that engages on throttling (503 SlowDown) and ramps back up; ``retry_mode='standard'``
-    retries without it.  Transfers keep ``max_concurrency`` (10) requests in flight when files are
-    big enough for multipart (their parts are parallel) and ``small_file_concurrency`` (32) for many
-    small files, where the network's latency, not bandwidth, decides.
+    Retries use botocore's ``standard`` mode with 5 attempts (exponential back-off); on throttling
+    (503 SlowDown) each client also halves the requests it keeps in flight and grows them back by
+    about one per round trip (:class:`~tfm_jupyter.s3.throttle.ConcurrencyWindow`);
+    ``retry_mode='adaptive'`` adds botocore's client-side rate limit on top.  Transfers keep
+    ``max_concurrency`` (10) requests in flight when files are big enough for multipart (their
+    parts are parallel) and ``small_file_concurrency`` (32) for many small files, where the
+    network's latency, not bandwidth, decides.
     """
     changes: dict[str, Any] = {
         name: value
@@ -440,6 +461,15 @@ def redact_library_logs() -> None:
 
 
 # -- metering and logging (botocore event handlers) -------------------------------------------
+
+
+def _throttled(response: Any) -> bool:
+    """Whether an attempt's answer (botocore's ``(http response, parsed)``) says "slow down"."""
+    if not response:
+        return False
+    http, parsed = response
+    code = (parsed or {}).get("Error", {}).get("Code")
+    return code in THROTTLING_CODES or getattr(http, "status_code", 0) in (429, 503)
 
 
 def _note_target(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
