@@ -17,12 +17,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import itertools
 import os
 import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,22 +66,43 @@ class TransferPlan:
     source_dirs: list[Any] = field(default_factory=list)  # directories (not S3 prefixes) to remove on a move
     refused: dict[str, OSError] = field(default_factory=dict)  # sources that cannot go to the target
     select: Selector | None = None
+    pending: Iterator[TransferPlan] | None = None  # the rest of a big S3 tree, planned as it is listed
 
     @property
     def total_bytes(self) -> int:
         return sum(job.size for job in self.files)
 
+    def absorb(self, part: TransferPlan) -> None:
+        """Add what a later listing page planned."""
+        self.files.extend(part.files)
+        self.directories.extend(part.directories)
+        self.source_markers.extend(part.source_markers)
+        self.refused.update(part.refused)
+
 
 # -- planning ---------------------------------------------------------------------------------------
 
 
-def plan_copy(source: Any, target: Any, *, overwrite: bool = True, select: Selector | None = None) -> TransferPlan:
+def plan_copy(source: Any, target: Any, *, overwrite: bool = True, select: Selector | None = None,
+              stream: bool = False) -> TransferPlan:
     """Check and list everything copying ``source`` to ``target`` involves, changing nothing.
 
-    ``select`` filters the files of a directory by their path relative to ``source``.
+    ``select`` filters the files of a directory by their path relative to ``source``.  With
+    ``stream``, an S3 tree of more than one listing page (1,000 keys) going to S3 or a local
+    folder is planned from its first page, and ``plan.pending`` plans the rest as it is listed
+    (on its own thread), so :func:`execute` starts copying before the listing ends.  Not with
+    ``overwrite=False``, which checks every target before the first byte moves.
     """
     source, target = Path(source), Path(target)
     plan = TransferPlan(source, target, select=select)
+    if stream and overwrite and isinstance(source, S3Path) and source.key and isinstance(target, (S3Path, LocalPath)):
+        pages = _s3_store().survey_or_stream(source.bucket, source.key)
+        if pages is not None:
+            _check_not_inside(source, target)
+            if _lands_on_a_file(target, overwrite):
+                raise errors.NotADirectory("Not a directory: cannot copy a directory onto a file", str(target), "copy")
+            plan.pending = (_plan_page(plan, page) for page in pages)
+            return plan
     if isinstance(source, S3Path) and source.key:
         _s3_store().survey(source.bucket, source.key)  # answers is_dir() and lists the tree at once
     if source.is_dir():
@@ -169,6 +192,37 @@ def _refuse(plan: TransferPlan, source: Any) -> None:
         "writing it would leave the target folder, so it was not downloaded", str(source), "copy")
 
 
+def _plan_page(plan: TransferPlan, page: Any) -> TransferPlan:
+    """What one ListObjectsV2 page of an S3 tree adds to ``plan`` (S3 or local target)."""
+    from .s3.entries import info_from_contents
+
+    source, target = plan.source, plan.target
+    part = TransferPlan(source, target)
+    below = source.dir_prefix
+    for item in page.get("Contents", ()):
+        relative = item["Key"][len(below):]
+        parts = tuple(relative.split("/"))
+        is_marker = not parts[-1]
+        if plan.select is not None and (is_marker or not plan.select(relative)):
+            continue  # a filtered copy creates directories only as files need them
+        info, source_key = info_from_contents(item), S3Path.from_key(source.bucket, item["Key"])
+        if is_marker:
+            part.source_markers.append(item["Key"])
+        if isinstance(target, S3Path):
+            if target.dir_prefix + relative:  # a bucket root needs no marker
+                part.files.append(FileJob(source_key, S3Path.from_key(target.bucket, target.dir_prefix + relative),
+                                          info.size, info.etag))
+            continue
+        local = join_below(target, parts[:-1] if is_marker else parts)
+        if local is None:
+            _refuse(part, source_key)
+        elif is_marker:
+            part.directories.append(local)
+        else:
+            part.files.append(FileJob(source_key, local, info.size, info.etag))
+    return part
+
+
 FileRow = tuple[str, int, "str | None"]  # (name, size, etag)
 
 
@@ -218,18 +272,45 @@ def _s3_store() -> Any:
 
 
 class _Reporter:
-    """Aggregates progress from worker threads into a tqdm bar or the user's callback."""
+    """Aggregates progress from worker threads into a tqdm bar or the user's callback.
 
-    def __init__(self, progress: Progress, total_bytes: int, total_files: int, description: str):
+    While a big tree is still being listed the totals grow with each page, and the bar says so.
+    """
+
+    def __init__(self, progress: Progress, total_bytes: int, total_files: int, description: str,
+                 listing: bool = False):
         self._lock = threading.Lock()
         self.bytes_done = self.files_done = 0
         self.total_bytes, self.total_files = total_bytes, total_files
+        self.listing = listing
         self._callback = progress if callable(progress) else None
-        self._bar = None
-        if progress is None and (total_bytes >= BAR_MIN_BYTES or total_files >= BAR_MIN_FILES):
+        self._wants_bar, self._description = progress is None, description
+        self._bar: Any = None
+        self._show_bar()
+
+    def _show_bar(self) -> None:
+        if self._bar is None and self._wants_bar and (self.total_bytes >= BAR_MIN_BYTES
+                                                      or self.total_files >= BAR_MIN_FILES):
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc=description)
+            self._bar = tqdm(total=self.total_bytes, initial=self.bytes_done, unit="B", unit_scale=True,
+                             unit_divisor=1024, desc=self._description)
+
+    def planned(self, more_bytes: int, more_files: int) -> None:
+        """A listing page added files to the transfer."""
+        with self._lock:
+            self.total_bytes += more_bytes
+            self.total_files += more_files
+            self._show_bar()
+            if self._bar is not None:
+                self._bar.total = self.total_bytes
+            self._report(0)
+
+    def listed(self) -> None:
+        """The listing is complete: the totals are final."""
+        with self._lock:
+            self.listing = False
+            self._report(0)
 
     def add_bytes(self, amount: int) -> None:
         with self._lock:
@@ -241,16 +322,19 @@ class _Reporter:
             self.files_done += 1
             self._report(0)
 
+    def _files(self) -> str:
+        return f"{self.files_done}/{self.total_files} files" + (", listing…" if self.listing else "")
+
     def _report(self, amount: int) -> None:
         if self._bar is not None:
             self._bar.update(amount)
-            self._bar.set_postfix_str(f"{self.files_done}/{self.total_files} files", refresh=False)
+            self._bar.set_postfix_str(self._files(), refresh=False)
         if self._callback is not None:
             self._callback(self.bytes_done, self.total_bytes, self.files_done, self.total_files)
 
     def close(self) -> None:
         if self._bar is not None:
-            self._bar.set_postfix_str(f"{self.files_done}/{self.total_files} files", refresh=True)
+            self._bar.set_postfix_str(self._files(), refresh=True)
             self._bar.close()
 
 
@@ -259,12 +343,16 @@ class _Reporter:
 
 def _execute(plan: TransferPlan, progress: Progress, cancel: threading.Event | None = None
              ) -> dict[str, BaseException]:
-    """Run the plan; returns the sources that failed, with their errors.
+    """Run the plan (and whatever ``plan.pending`` adds while it runs); returns the sources that
+    failed, with their errors.
 
-    Setting ``cancel`` (from any thread) stops it like KeyboardInterrupt does, raising ``Cancelled``.
+    Setting ``cancel`` (from any thread) stops it like KeyboardInterrupt does, raising ``Cancelled``,
+    also while the listing is still going on.
     """
     failures: dict[str, BaseException] = dict(plan.refused)
-    reporter = _Reporter(progress, plan.total_bytes, len(plan.files), f"copy to {plan.target}")
+    reporter = _Reporter(progress, plan.total_bytes, len(plan.files), f"copy to {plan.target}",
+                         listing=plan.pending is not None)
+    later = _later_parts(plan, failures, reporter, cancel)
     try:
         _make_directories(plan.directories)
         legs: dict[str, list[FileJob]] = {"local": [], "s3": [], "stream": []}
@@ -274,11 +362,32 @@ def _execute(plan: TransferPlan, progress: Progress, cancel: threading.Event | N
             _run_one(job, failures, reporter, functools.partial(_copy_local, job, reporter, cancel))
         for job in legs["stream"]:
             _run_one(job, failures, reporter, functools.partial(_stream_copy, job, reporter, cancel))
-        if legs["s3"]:
-            _run_s3_jobs(legs["s3"], failures, reporter, cancel)
+        if legs["s3"] or plan.pending is not None:  # a pending S3 tree goes to S3 or local: all "s3" legs
+            _run_s3_jobs(legs["s3"], failures, reporter, cancel, later)
     finally:
+        later.close()
         reporter.close()
     return failures
+
+
+def _later_parts(plan: TransferPlan, failures: dict[str, BaseException], reporter: _Reporter,
+                 cancel: threading.Event | None) -> Iterator[list[FileJob]]:
+    """The files of each page ``plan.pending`` plans, listed ahead on their own thread."""
+    if plan.pending is None:
+        return
+    from .prefetch import Prefetch
+
+    parts = Prefetch(plan.pending, check=functools.partial(_check, cancel))
+    try:
+        for part in parts:
+            plan.absorb(part)
+            failures.update(part.refused)
+            _make_directories(part.directories)
+            reporter.planned(part.total_bytes, len(part.files))
+            yield part.files
+        reporter.listed()
+    finally:
+        parts.close()
 
 
 def _run_one(job: FileJob, failures: dict[str, BaseException], reporter: _Reporter,
@@ -359,23 +468,36 @@ def _wait(future: Any, cancel: threading.Event | None) -> None:
 
 
 def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter: _Reporter,
-                 cancel: threading.Event | None = None) -> None:
+                 cancel: threading.Event | None = None, later: Iterable[list[FileJob]] = ()) -> None:
+    """Submit ``jobs``, then each part ``later`` brings as it comes, and settle each transfer as it
+    ends (only the unfinished ones are held)."""
     from .s3.transfers import TransferBatch
 
-    submitted: list[tuple[FileJob, Any, str, tuple[str, str]]] = []
-    arrived: set[int] = set()
-    with TransferBatch(largest=max(job.size for job in jobs)) as batch:
+    running: deque[tuple[FileJob, Any, str, tuple[str, str]]] = deque()
+    with TransferBatch(largest=max((job.size for job in jobs), default=0)) as batch:
         try:
-            for job in jobs:
-                _check(cancel)
-                submitted.append(_submit(batch, job, reporter))
-            for job, future, operation, location in submitted:
-                _wait(future, cancel)
-                wait = functools.partial(batch.result, future, operation, location)
-                if _run_one(job, failures, reporter, wait):
-                    arrived.add(id(job))
+            for part in itertools.chain([jobs], later):
+                batch.expect(max((job.size for job in part), default=0))
+                for job in part:
+                    _check(cancel)
+                    running.append(_submit(batch, job, reporter))
+                _settle(running, batch, failures, reporter, cancel, finished_only=True)
+            _settle(running, batch, failures, reporter, cancel, finished_only=False)
         finally:
-            _record_targets([job for job, *_ in submitted], arrived)
+            for job, *_ in running:  # failed to arrive, or cancelled
+                _record_target(job, arrived=False)
+
+
+def _settle(running: deque[tuple[FileJob, Any, str, tuple[str, str]]], batch: Any,
+            failures: dict[str, BaseException], reporter: _Reporter, cancel: threading.Event | None,
+            finished_only: bool) -> None:
+    """Collect the transfers at the front of ``running`` (all of them, or those already finished)."""
+    while running and (not finished_only or running[0][1].done()):
+        job, future, operation, location = running[0]
+        _wait(future, cancel)
+        arrived = _run_one(job, failures, reporter, functools.partial(batch.result, future, operation, location))
+        running.popleft()
+        _record_target(job, arrived)
 
 
 def _submit(batch: Any, job: FileJob, reporter: _Reporter) -> tuple[FileJob, Any, str, tuple[str, str]]:
@@ -394,15 +516,13 @@ def _submit(batch: Any, job: FileJob, reporter: _Reporter) -> tuple[FileJob, Any
     return job, future, "get_object", (src.bucket, src.key)
 
 
-def _record_targets(jobs: list[FileJob], arrived: set[int]) -> None:
+def _record_target(job: FileJob, arrived: bool) -> None:
     """Only a target that arrived is recorded as written; a failed or cancelled one is only forgotten."""
-    store = _s3_store()
-    for job in jobs:
-        if isinstance(job.target, S3Path):
-            if id(job) in arrived:
-                store.record_put(job.target.bucket, job.target.key, None)
-            else:
-                store.forget_key(job.target.bucket, job.target.key)
+    if isinstance(job.target, S3Path):
+        if arrived:
+            _s3_store().record_put(job.target.bucket, job.target.key, None)
+        else:
+            _s3_store().forget_key(job.target.bucket, job.target.key)
 
 
 # -- public API ---------------------------------------------------------------------------------------
@@ -419,7 +539,7 @@ def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
     files_total)``.  ``select(relative_path)`` chooses the files of a directory to copy.
     Raises :class:`~tfm_jupyter.errors.TransferError` naming the files that failed.
     """
-    return execute(plan_copy(source, target, overwrite=overwrite, select=select), progress=progress,
+    return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=True), progress=progress,
                    cancel=cancel)
 
 
@@ -445,8 +565,8 @@ def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
     if (select is None and isinstance(source, LocalPath) and isinstance(target, LocalPath)
             and _rename_local(source, target, overwrite)):
         return target
-    return execute(plan_copy(source, target, overwrite=overwrite, select=select), move=True, progress=progress,
-                   cancel=cancel)
+    return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=True), move=True,
+                   progress=progress, cancel=cancel)
 
 
 def move_into(source: Any, target_dir: Any, **options: Any) -> Any:

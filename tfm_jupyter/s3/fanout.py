@@ -12,13 +12,17 @@ Many small folders keep the flat chain: there a request per folder would cost mo
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 __all__ = ["FANOUT_WORKERS", "continue_listing", "pages_after", "tree_pages"]
 
 FANOUT_WORKERS = 32
+PAGES_AHEAD = 2 * FANOUT_WORKERS
+_DONE = object()
 Page = Mapping[str, Any]
 
 
@@ -56,11 +60,54 @@ def pages_after(client: Any, bucket: str, prefix: str, last: str) -> Iterator[Pa
         for folder, start in todo:
             yield from _folder_pages(client, bucket, folder, start)
         return
+    yield from _side_by_side(client, bucket, todo)
+
+
+def _side_by_side(client: Any, bucket: str, todo: list[tuple[str, str | None]]) -> Iterator[Page]:
+    """The folders' pages as they arrive, from up to FANOUT_WORKERS threads.
+
+    At most a few pages wait to be taken (a consumer that is slower than the listing holds the
+    listing back, it does not pile it up in memory); a consumer that stops early stops the threads
+    at their next page.
+    """
+    arrived: queue.Queue[Any] = queue.Queue(maxsize=PAGES_AHEAD)
+    stop = threading.Event()
+
+    def list_folder(folder: str, start: str | None) -> None:
+        try:
+            for page in _folder_pages(client, bucket, folder, start):
+                if not _offer(arrived, page, stop):
+                    return
+            _offer(arrived, _DONE, stop)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            _offer(arrived, exc, stop)
+
     with ThreadPoolExecutor(min(FANOUT_WORKERS, len(todo)), thread_name_prefix="tfm-list") as pool:
-        futures = [pool.submit(lambda f=folder, s=start: list(_folder_pages(client, bucket, f, s)))
-                   for folder, start in todo]
-        for future in as_completed(futures):
-            yield from future.result()
+        try:
+            for folder, start in todo:
+                pool.submit(list_folder, folder, start)
+            running = len(todo)
+            while running:
+                item = arrived.get()
+                if item is _DONE:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+        finally:
+            stop.set()
+
+
+def _offer(arrived: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put ``item`` for the consumer, unless it stopped taking them (then False)."""
+    while not stop.is_set():
+        try:
+            arrived.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _folder_pages(client: Any, bucket: str, folder: str, start: str | None) -> Iterator[Page]:

@@ -131,15 +131,40 @@ class S3Store:
         nothing that sorts between ``key`` and ``key/`` fills the page, so a copy's source costs what
         listing it alone would.  Answered from the cache, without the tree, when the entry is known.
         """
+        generation, first = self._first_survey_page(bucket, key)
+        return self.stat(bucket, key) if first is None else self._finish_survey(bucket, key, first, generation)
+
+    def survey_or_stream(self, bucket: str, key: str) -> Iterator[Mapping[str, Any]] | None:
+        """:meth:`survey`, except for a big directory: when the first page already holds keys below
+        ``key/`` and says there are more, returns the pages of the keys below ``key/`` as they
+        arrive (the first one's included), neither collected nor cached, so a caller can act on
+        the first thousand keys while the rest is listed.  None when :meth:`survey` answered.
+        """
+        generation, first = self._first_survey_page(bucket, key)
+        if first is None:
+            self.stat(bucket, key)
+            return None
+        dir_prefix = key + "/"
+        contents = first.get("Contents", [])
+        if first.get("IsTruncated") and contents and contents[-1]["Key"].startswith(dir_prefix):
+            return _pages_below(self.client, bucket, dir_prefix, first)
+        self._finish_survey(bucket, key, first, generation)
+        return None
+
+    def _first_survey_page(self, bucket: str, key: str) -> tuple[Any, Mapping[str, Any] | None]:
+        """The survey's one request (and the cache generation from before it), or None where the
+        cache or a probe answers better."""
         parent, _ = split_key(key)
         if not key or self.known_listing(bucket, parent) is not None or self.cache.peek("stat", bucket, key)[0]:
-            return self.stat(bucket, key)
+            return None, None
         self.cache.record(hit=False)
         generation = self.cache.generation(bucket)
         try:
-            first = self.client.call("list_objects_v2", Bucket=bucket, Prefix=key)
+            return generation, self.client.call("list_objects_v2", Bucket=bucket, Prefix=key)
         except (errors.BucketNotFound, errors.AccessDenied):
-            return self.stat(bucket, key)  # the probe knows both answers (NOT_FOUND, or a HeadObject)
+            return None, None  # the probe knows both answers (NOT_FOUND, or a HeadObject)
+
+    def _finish_survey(self, bucket: str, key: str, first: Mapping[str, Any], generation: Any) -> ObjectInfo | Any:
         dir_prefix = key + "/"
         tree = tree_from_pages(dir_prefix, _pages_below(self.client, bucket, dir_prefix, first))
         found = _entry(key, first.get("Contents", ()), tree[dir_prefix].exists)

@@ -104,11 +104,18 @@ class TransferBatch:
     def __init__(self, concurrency: int | None = None, multipart_threshold: int = MULTIPART_THRESHOLD,
                  largest: int = 0):
         self._concurrency = concurrency
-        self._small = largest < multipart_threshold  # no multipart: every file is one request
         self._threshold = multipart_threshold
-        self._chunk = part_size(largest)
         self._managers: dict[tuple[str, S3Client], Any] = {}
         self._lock = threading.Lock()
+        self.expect(largest)
+
+    def expect(self, largest: int) -> None:
+        """Size the transfers for files up to ``largest`` bytes; once the first one is submitted,
+        the sizes stay (a tree listed page by page is sized by its first page)."""
+        with self._lock:
+            if not self._managers:
+                self._small = largest < self._threshold  # no multipart: every file is one request
+                self._chunk = part_size(largest)
 
     def _manager(self, kind: str, client: S3Client) -> Any:
         from boto3.s3.transfer import create_transfer_manager
