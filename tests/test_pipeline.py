@@ -113,3 +113,23 @@ def test_a_streamed_move_that_fails_late_keeps_every_source(s3, bucket, big_tree
     assert s3.keys(bucket, "src/") == sorted(big_tree)  # nothing deleted: a file did not arrive
     assert len(s3.keys(bucket, "dst/")) == KEYS  # the rest arrived (the marker too)
     assert not Path(f"s3://{bucket}/dst/d240/f2405.txt").exists()  # the cache agrees with the server
+
+
+def test_the_browser_copies_a_big_folder_as_it_is_listed(s3, bucket, big_tree, tmp_path):
+    from widget_driver import User, focus, press
+
+    from tfm_jupyter.browser import browse
+
+    b = browse(f"s3://{bucket}/", tmp_path)
+    b.wait()
+    jobs = []
+    b.observe(lambda change: jobs.append(change["new"]), "job")
+    focus(b, "left", "src")
+    user = User(b, ("Copy", None, False))
+    with s3.counting() as counts:
+        press(b, "copy")
+    user.stop()
+    assert counts["ListObjectsV2"] == 3 and counts["GetObject"] == KEYS  # the pane's listing told "a folder"
+    shown = [(job["files_done"], job["files_total"]) for job in jobs if job and "files_total" in job]
+    assert shown[0] == (0, 0) and shown[-1] == (KEYS, KEYS)  # the totals grew with the listing
+    assert len([p for p in (tmp_path / "src").rglob("*") if p.is_file()]) == KEYS

@@ -116,12 +116,12 @@ class JobRunner:
             browser.notify(f"Moved {len(pairs)} item(s)")
             self._refresh(other, side, focus=pairs[0][1].name)
             return
-        plans = [transfer.plan_copy(browser.child(side, row.name), target) for row, target in pairs]
+        plans = [transfer.plan_copy(browser.child(side, row.name), target, stream=True) for row, target in pairs]
         progress = _JobProgress(browser, f"{'Moving' if move else 'Copying'} {len(pairs)} item(s) to {target_dir}",
                                 sum(p.total_bytes for p in plans), sum(len(p.files) for p in plans))
         started = time.monotonic()
         for plan in plans:
-            transfer.execute(plan, move=move, progress=progress.for_item(), cancel=self._cancel)
+            transfer.execute(plan, move=move, progress=progress.for_item(plan), cancel=self._cancel)
             progress.item_done()
         progress.finish()
         browser.notify(f"{'Moved' if move else 'Copied'} {len(pairs)} item(s), {human_size(progress.total_bytes)} in "
@@ -310,19 +310,35 @@ def _table(path: Any, row: Row, ext: str, meta: dict[str, Any]) -> dict[str, Any
 
 
 class _JobProgress:
-    """Aggregates per-item transfer progress into the widget's ``job`` trait, ~5 updates a second."""
+    """Aggregates per-item transfer progress into the widget's ``job`` trait, ~5 updates a second.
+
+    A big S3 tree is planned as it is listed, so an item's totals may grow while it runs.
+    """
 
     def __init__(self, browser: Any, title: str, total_bytes: int, total_files: int):
         self.browser, self.title = browser, title
-        self.total_bytes, self.total_files = total_bytes, total_files
-        self.base_bytes = self.base_files = 0
-        self.item_bytes = self.item_files = 0
+        self.planned_bytes, self.planned_files = total_bytes, total_files
+        self.base_bytes = self.base_files = self.grown_bytes = self.grown_files = 0
+        self.item_bytes = self.item_files = self.item_grown_bytes = self.item_grown_files = 0
         self.started = self.last = time.monotonic()
         self.publish(force=True)
 
-    def for_item(self) -> Callable[[int, int, int, int], None]:
+    @property
+    def total_bytes(self) -> int:
+        return self.planned_bytes + self.grown_bytes + self.item_grown_bytes
+
+    @property
+    def total_files(self) -> int:
+        return self.planned_files + self.grown_files + self.item_grown_files
+
+    def for_item(self, plan: Any = None) -> Callable[[int, int, int, int], None]:
+        """A progress callback for one item; with a transfer ``plan``, totals beyond it are growth."""
+        planned = (plan.total_bytes, len(plan.files)) if plan is not None else (0, 0)  # before execute() grows it
+
         def report(bytes_done: int, bytes_total: int, files_done: int, files_total: int) -> None:
             self.item_bytes, self.item_files = bytes_done, files_done
+            if plan is not None:
+                self.item_grown_bytes, self.item_grown_files = bytes_total - planned[0], files_total - planned[1]
             self.publish()
 
         return report
@@ -330,7 +346,9 @@ class _JobProgress:
     def item_done(self) -> None:
         self.base_bytes += self.item_bytes
         self.base_files += self.item_files
-        self.item_bytes = self.item_files = 0
+        self.grown_bytes += self.item_grown_bytes
+        self.grown_files += self.item_grown_files
+        self.item_bytes = self.item_files = self.item_grown_bytes = self.item_grown_files = 0
 
     def publish(self, force: bool = False) -> None:
         now = time.monotonic()

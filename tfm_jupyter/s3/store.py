@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -140,16 +141,39 @@ class S3Store:
         arrive (the first one's included), neither collected nor cached, so a caller can act on
         the first thousand keys while the rest is listed.  None when :meth:`survey` answered.
         """
+        dir_prefix = key + "/"
+        if self._known_tree(bucket, dir_prefix):
+            return None
+        parent, name = split_key(key)
+        listing = self.known_listing(bucket, parent)
+        if listing is not None:  # the entry is known (a pane shows its folder): is it a directory?
+            child = _child(listing, name)
+            return self._stream_tree(bucket, dir_prefix) if child is not None and child.is_dir else None
         generation, first = self._first_survey_page(bucket, key)
         if first is None:
             self.stat(bucket, key)
             return None
-        dir_prefix = key + "/"
         contents = first.get("Contents", [])
         if first.get("IsTruncated") and contents and contents[-1]["Key"].startswith(dir_prefix):
             return _pages_below(self.client, bucket, dir_prefix, first)
         self._finish_survey(bucket, key, first, generation)
         return None
+
+    def _stream_tree(self, bucket: str, dir_prefix: str) -> Iterator[Mapping[str, Any]] | None:
+        """The pages below a known directory as they arrive; None (and cached) if one page holds it."""
+        self.cache.record(hit=False)
+        generation = self.cache.generation(bucket)
+        first = self.client.call("list_objects_v2", Bucket=bucket, Prefix=dir_prefix)
+        contents = first.get("Contents", [])
+        if first.get("IsTruncated") and contents:
+            return itertools.chain([first], continue_listing(self.client, bucket, dir_prefix, contents))
+        self.cache.put("list_tree", bucket, dir_prefix, tree_from_pages(dir_prefix, [first]), _generation=generation)
+        return None
+
+    def _known_tree(self, bucket: str, dir_prefix: str) -> bool:
+        """Whether a fresh recursive listing at or above ``dir_prefix`` is cached."""
+        return any(self.cache.peek("list_tree", bucket, prefix)[0]
+                   for prefix in [dir_prefix, *ancestor_prefixes(dir_prefix[:-1])])
 
     def _first_survey_page(self, bucket: str, key: str) -> tuple[Any, Mapping[str, Any] | None]:
         """The survey's one request (and the cache generation from before it), or None where the
