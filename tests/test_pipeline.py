@@ -133,3 +133,23 @@ def test_the_browser_copies_a_big_folder_as_it_is_listed(s3, bucket, big_tree, t
     shown = [(job["files_done"], job["files_total"]) for job in jobs if job and "files_total" in job]
     assert shown[0] == (0, 0) and shown[-1] == (KEYS, KEYS)  # the totals grew with the listing
     assert len([p for p in (tmp_path / "src").rglob("*") if p.is_file()]) == KEYS
+
+
+@pytest.mark.parametrize("work", ["sync", "find", "grep"])
+def test_a_cancel_stops_the_listing_of_a_sync_or_search_at_its_next_page(s3, bucket, big_tree, tmp_path, work):
+    from tfm_jupyter import find, grep, sync
+
+    source = f"s3://{bucket}/src"
+    run = {"sync": lambda cancel: sync(source, tmp_path / "mirror", cancel=cancel),
+           "find": lambda cancel: list(find(source, contains="body 7", cancel=cancel, progress=False)),
+           "grep": lambda cancel: list(grep("body", source, cancel=cancel, progress=False))}[work]
+    listing, cancel = Gate(), threading.Event()
+    with faults(s3, Fault(operation="ListObjectsV2", query="start-after", hold=listing)), s3.counting() as counts:
+        join = in_thread(lambda: run(cancel))
+        assert listing.arrived(1, timeout=30)
+        cancel.set()
+        listing.release()
+        outcome = join()
+    assert isinstance(outcome, errors.Cancelled)
+    assert counts["ListObjectsV2"] == 2 and not counts["GetObject"]  # the third page was never asked for
+    assert not (tmp_path / "mirror").exists()

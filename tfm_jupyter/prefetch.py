@@ -8,6 +8,7 @@ at most the request already in flight completes, and the source iterator is clos
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +33,9 @@ class Prefetch(Generic[T]):
         self._items: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=ahead)
         self._stop = threading.Event()
         self._check = check
-        self._thread = threading.Thread(target=self._produce, args=(iter(source),), name=name, daemon=True)
+        context = contextvars.copy_context()  # e.g. the cancel scope the listing checks
+        self._thread = threading.Thread(target=context.run, args=(self._produce, iter(source)), name=name,
+                                        daemon=True)
         self._thread.start()
 
     def _produce(self, source: Iterator[T]) -> None:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from . import errors
+from .cancel import cancel_scope
 from .path import Path, S3Path
 from .units import parse_size, parse_when
 
@@ -232,7 +233,8 @@ def find(root: Any, name: str | None = None, contains: str | re.Pattern[str] | N
             if limit is not None and found >= limit:
                 return
         return
-    files = list(candidates)
+    with cancel_scope(stop):
+        files = list(candidates)
     with _progress_bar(progress, len(files)) as report:
         for matches in _scan(files, pattern, True, workers, stop, report):
             yield matches[0].path
@@ -250,7 +252,8 @@ def grep(pattern: str | re.Pattern[str], root: Any, *, name: str | None = None, 
     compiled = _pattern(pattern, not fixed, ignore_case)
     assert compiled is not None
     stop = cancel or threading.Event()
-    files = list(_candidates(root, name, ignore_case, None, None))
+    with cancel_scope(stop):
+        files = list(_candidates(root, name, ignore_case, None, None))
     found = 0
     with _progress_bar(progress, len(files)) as report:
         for matches in _scan(files, compiled, False, workers, stop, report):

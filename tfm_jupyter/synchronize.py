@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import errors, transfer
+from .cancel import cancel_scope
 from .checksum import etag_matches, md5_etag
 from .entries import ObjectInfo
 from .path import LocalPath, Path
@@ -53,8 +54,9 @@ def sync(source: Any, target: Any, *, delete: bool = False, dryrun: bool = False
     rules = list(filters) if filters is not None else [*(("exclude", p) for p in exclude),
                                                        *(("include", p) for p in include)]
     meter = _Meter()
-    plan = compare(source, target, size_only=size_only, exact_timestamps=exact_timestamps, checksum=checksum,
-                   rules=rules, fresh=True)
+    with cancel_scope(cancel):  # a cancel stops the listings at their next page
+        plan = compare(source, target, size_only=size_only, exact_timestamps=exact_timestamps, checksum=checksum,
+                       rules=rules, fresh=True)
     report = SyncReport(str(source), str(target), dryrun=dryrun, copied=plan.copies, skipped=plan.unchanged,
                         checksum_fallback=plan.fallback,
                         deleted=plan.extra if delete else [], failed=plan.refused)

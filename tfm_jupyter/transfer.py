@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import errors
+from .cancel import cancel_scope
 from .path import LocalPath, Path, S3Path
 from .storage_path import StoragePath, use_transfers, walk_tree
 from .uri import guess_content_type
@@ -539,8 +540,9 @@ def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
     files_total)``.  ``select(relative_path)`` chooses the files of a directory to copy.
     Raises :class:`~tfm_jupyter.errors.TransferError` naming the files that failed.
     """
-    return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=True), progress=progress,
-                   cancel=cancel)
+    with cancel_scope(cancel):  # the listing stops at its next page on a cancel
+        return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=True),
+                       progress=progress, cancel=cancel)
 
 
 def execute(plan: TransferPlan, *, move: bool = False, progress: Progress = None,
@@ -565,8 +567,9 @@ def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
     if (select is None and isinstance(source, LocalPath) and isinstance(target, LocalPath)
             and _rename_local(source, target, overwrite)):
         return target
-    return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=True), move=True,
-                   progress=progress, cancel=cancel)
+    with cancel_scope(cancel):
+        return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=True), move=True,
+                       progress=progress, cancel=cancel)
 
 
 def move_into(source: Any, target_dir: Any, **options: Any) -> Any:

@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from .. import errors
+from ..cancel import cancel_scope
 from ..path import S3Path
 from ..synchronize import Files, compare_files, list_files, seconds, sync
 from ..units import human_size
@@ -94,7 +95,8 @@ def synchronize_panes(runner: Any, side: str) -> None:
     """Show the plan in both directions, then sync the chosen way as a job."""
     browser = runner.browser
     roots = dict(zip(("left", "right"), _roots(browser), strict=True))
-    files = {name: list_files(root, fresh=True) for name, root in roots.items()}
+    with cancel_scope(runner.cancel_event):
+        files = {name: list_files(root, fresh=True) for name, root in roots.items()}
     plans = {button: compare_files(roots[a], roots[b], files[a], files[b]) for button, (a, b) in DIRECTIONS.items()}
     message = "\n".join([f"left:  {roots['left']}", f"right: {roots['right']}",
                          *(_plan_text(button, plan) for button, plan in plans.items())])

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import errors
+from ..cancel import check_cancelled
 from .errormap import CREDENTIALS_HELP, api_name, location_of, translate
 from .throttle import THROTTLING_CODES, ConcurrencyWindow
 
@@ -216,7 +217,13 @@ class S3Client:
         """Yield the pages of a paginated operation (e.g. ``list_objects_v2``), one request each."""
         paginator = self.boto.get_paginator(operation)
         with self.mapped_errors(operation, params):
-            yield from paginator.paginate(**params)
+            pages = iter(paginator.paginate(**params))
+            while True:
+                check_cancelled()  # before each page's request: a cancel stops a long chain
+                page = next(pages, None)
+                if page is None:
+                    return
+                yield page
 
     def get_stream(self, **params: Any) -> tuple[dict[str, Any], ResponseStream]:
         """GetObject, returning the response metadata and a body whose errors are mapped too."""

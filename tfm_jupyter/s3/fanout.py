@@ -12,6 +12,7 @@ Many small folders keep the flat chain: there a request per folder would cost mo
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterator, Mapping
@@ -84,8 +85,8 @@ def _side_by_side(client: Any, bucket: str, todo: list[tuple[str, str | None]]) 
 
     with ThreadPoolExecutor(min(FANOUT_WORKERS, len(todo)), thread_name_prefix="tfm-list") as pool:
         try:
-            for folder, start in todo:
-                pool.submit(list_folder, folder, start)
+            for folder, start in todo:  # each thread inherits the caller's cancel scope
+                pool.submit(contextvars.copy_context().run, list_folder, folder, start)
             running = len(todo)
             while running:
                 item = arrived.get()
