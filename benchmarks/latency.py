@@ -6,8 +6,10 @@ The S3 server (moto, in its own process) sits behind the tests' fault proxy (als
 process) with a ``delay`` rule on every request, so the time is the latency's, not the loopback's.
 Workloads: download / upload / S3->S3 copy of a tree of small objects in 8 folders, and a content
 search of all of them; implementations: tfm_jupyter, a plain boto3 loop, boto3 on 32 threads,
-``aws s3`` and s5cmd (each when installed).  Writes ``benchmarks/RESULTS-latency.md``: seconds,
-requests counted at the server, and each time as a ratio to the faster of s5cmd and 32 threads.
+``aws s3`` and s5cmd (each when installed).  Then, on npm's s3rver: listing 20,000 keys in 20
+folders, and copying 5,000 keys while listing against listing first (:mod:`.pipelined`).  Writes
+``benchmarks/RESULTS-latency.md``: seconds, requests counted at the server, and each time as a
+ratio to the faster of s5cmd and 32 threads.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def _env() -> dict[str, str]:
                 AWS_DEFAULT_REGION="us-east-1")
 
 
-def _boto(url: str, pool: int = 10) -> Any:
+def boto_client(url: str, pool: int = 10) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -67,12 +69,12 @@ def _boto(url: str, pool: int = 10) -> Any:
                         config=Config(max_pool_connections=pool, s3={"addressing_style": "path"}))
 
 
-def _keys(client: Any, prefix: str) -> list[str]:
+def keys_below(client: Any, prefix: str) -> list[str]:
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
     return [item["Key"] for page in pages for item in page.get("Contents", ())]
 
 
-def _each(threads: int, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+def each(threads: int, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
     if threads == 1:
         return [function(item) for item in items]
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
@@ -83,43 +85,44 @@ def _each(threads: int, function: Callable[[Any], Any], items: list[Any]) -> lis
 
 
 def boto3_download(url: str, target: Path, threads: int) -> None:
-    client = _boto(url, max(10, threads))
+    client = boto_client(url, max(10, threads))
 
     def get(key: str) -> None:
         path = target / key[len("tree/"):]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(client.get_object(Bucket=BUCKET, Key=key)["Body"].read())
 
-    _each(threads, get, _keys(client, "tree/"))
+    each(threads, get, keys_below(client, "tree/"))
 
 
 def boto3_upload(url: str, source: Path, threads: int) -> None:
-    client = _boto(url, max(10, threads))
+    client = boto_client(url, max(10, threads))
     files = [p for p in source.rglob("*") if p.is_file()]
-    _each(threads, lambda p: client.put_object(Bucket=BUCKET, Key=f"up/{p.relative_to(source).as_posix()}",
+    each(threads, lambda p: client.put_object(Bucket=BUCKET, Key=f"up/{p.relative_to(source).as_posix()}",
                                                Body=p.read_bytes()), files)
 
 
 def boto3_copy(url: str, threads: int) -> None:
-    client = _boto(url, max(10, threads))
-    _each(threads, lambda key: client.copy_object(Bucket=BUCKET, Key="copy/" + key[len("tree/"):],
-                                                  CopySource={"Bucket": BUCKET, "Key": key}), _keys(client, "tree/"))
+    client = boto_client(url, max(10, threads))
+    each(threads, lambda key: client.copy_object(Bucket=BUCKET, Key="copy/" + key[len("tree/"):],
+                                                 CopySource={"Bucket": BUCKET, "Key": key}),
+         keys_below(client, "tree/"))
 
 
 def boto3_search(url: str, threads: int) -> list[str]:
-    client = _boto(url, max(10, threads))
+    client = boto_client(url, max(10, threads))
 
     def holds(key: str) -> bool:
         return NEEDLE in client.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode("utf-8", "replace")
 
-    keys = _keys(client, "tree/")
-    return [key for key, hit in zip(keys, _each(threads, holds, keys), strict=True) if hit]
+    keys = keys_below(client, "tree/")
+    return [key for key, hit in zip(keys, each(threads, holds, keys), strict=True) if hit]
 
 
 # -- tfm_jupyter ---------------------------------------------------------------------------------------
 
 
-def _tfm(url: str) -> Any:
+def tfm(url: str) -> Any:
     import tfm_jupyter
     from tfm_jupyter.s3 import client
 
@@ -132,19 +135,19 @@ def _tfm(url: str) -> Any:
 
 
 def tfm_download(url: str, target: Path) -> None:
-    _tfm(url).Path(f"s3://{BUCKET}/tree").copy(target, progress=False)
+    tfm(url).Path(f"s3://{BUCKET}/tree").copy(target, progress=False)
 
 
 def tfm_upload(url: str, source: Path) -> None:
-    _tfm(url).Path(source).copy(f"s3://{BUCKET}/up", progress=False)
+    tfm(url).Path(source).copy(f"s3://{BUCKET}/up", progress=False)
 
 
 def tfm_copy(url: str) -> None:
-    _tfm(url).Path(f"s3://{BUCKET}/tree").copy(f"s3://{BUCKET}/copy", progress=False)
+    tfm(url).Path(f"s3://{BUCKET}/tree").copy(f"s3://{BUCKET}/copy", progress=False)
 
 
 def tfm_search(url: str) -> list[str]:
-    return [str(p) for p in _tfm(url).find(f"s3://{BUCKET}/tree", contains=NEEDLE, progress=False)]
+    return [str(p) for p in tfm(url).find(f"s3://{BUCKET}/tree", contains=NEEDLE, progress=False)]
 
 
 # -- command-line tools -----------------------------------------------------------------------------------
@@ -201,20 +204,20 @@ def workloads(url: str, local: Path, out: Path) -> dict[str, dict[str, Callable[
 
 
 def list_paginator(url: str) -> int:
-    return len(_keys(_boto(url), "list/"))
+    return len(keys_below(boto_client(url), "list/"))
 
 
 def list_fanout(url: str) -> int:
     """The hand-written fan-out: one delimiter listing, then every folder on its own thread."""
-    client = _boto(url, 32)
+    client = boto_client(url, 32)
     folders = [c["Prefix"] for page in client.get_paginator("list_objects_v2").paginate(
         Bucket=BUCKET, Prefix="list/", Delimiter="/") for c in page.get("CommonPrefixes", ())]
-    return sum(_each(len(folders), lambda folder: len(_keys(client, folder)), folders))
+    return sum(each(len(folders), lambda folder: len(keys_below(client, folder)), folders))
 
 
 def list_tfm(url: str) -> int:
-    tfm = _tfm(url)
-    return sum(1 for _, _, files in tfm.Path(f"s3://{BUCKET}/list").walk() for _ in files)
+    library = tfm(url)
+    return sum(1 for _, _, files in library.Path(f"s3://{BUCKET}/list").walk() for _ in files)
 
 
 class S3rver:
@@ -253,8 +256,8 @@ def listing_rows(delay: float, keys: int, folders: int, runs: int, work: Path) -
     server = S3rver(work / "s3rver")
     proxy = DelayProxy(server.url, delay)
     try:
-        direct = _boto(server.url, 32)
-        _each(32, lambda i: direct.put_object(Bucket=BUCKET, Key=f"list/folder-{i % folders:02d}/key-{i:06d}",
+        direct = boto_client(server.url, 32)
+        each(32, lambda i: direct.put_object(Bucket=BUCKET, Key=f"list/folder-{i % folders:02d}/key-{i:06d}",
                                               Body=b""), list(range(keys)))
         runs_of = {"plain paginator": list_paginator, "hand-written fan-out (20 threads)": list_fanout,
                    "tfm_jupyter": list_tfm, "aws s3 ls --recursive": None}
@@ -308,13 +311,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated implementation names")
     parser.add_argument("--listing-keys", type=int, default=20_000, help="0 skips the s3rver listing")
+    parser.add_argument("--pipeline-keys", type=int, default=5_000, help="0 skips the big S3→S3 copy on s3rver")
     args = parser.parse_args(argv)
     server = RemoteServer()
     proxy = DelayProxy(server.endpoint_url, args.delay_ms / 1000)
     work = Path(tempfile.mkdtemp(prefix="tfm-latency-"))
     try:
         local, out = work / "local", work / "out"
-        seed(server, _boto(server.endpoint_url), args.objects, local)
+        seed(server, boto_client(server.endpoint_url), args.objects, local)
         rows: dict[str, dict[str, tuple[float, Counter]]] = {}
         for name, impls in workloads(proxy.url, local, out).items():
             rows[name] = {}
@@ -335,7 +339,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:40} {impl:32} {min(times):7.2f} s  {sum(counts.values()):5} requests", flush=True)
         listing = listing_rows(args.delay_ms / 1000, args.listing_keys, 20, args.runs, work) if (
             args.listing_keys) else {}
-        write_results(rows, listing, args)
+        pipelined: list[str] = []
+        if args.pipeline_keys:
+            from .pipelined import pipeline_lines, pipeline_rows
+
+            pipelined = pipeline_lines(pipeline_rows(args.delay_ms / 1000, args.pipeline_keys, args.runs, work),
+                                       args.pipeline_keys, args.delay_ms)
+        write_results(rows, listing, args, pipelined)
     finally:
         proxy.stop()
         server.stop()
@@ -344,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_results(rows: dict[str, dict[str, tuple[float, Counter]]], listing: dict[str, tuple[float, int]],
-                  args: Any) -> None:
+                  args: Any, more: list[str]) -> None:
     lines = [f"# Latency benchmark: {args.objects} objects of 4 KiB in 8 folders, {args.delay_ms:.0f} ms added to "
              "every request", "",
              f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -366,7 +376,7 @@ def write_results(rows: dict[str, dict[str, tuple[float, Counter]]], listing: di
                   f"{args.delay_ms:.0f} ms added to every request; **ratio** is over the hand-written fan-out:", "",
                   "| implementation | time | ratio |", "|---|---|---|"]
         lines += [f"| {name} | {seconds:.2f} s | {seconds / fanout:.2f}x |" for name, (seconds, _) in listing.items()]
-    (HERE / "RESULTS-latency.md").write_text("\n".join(lines) + "\n")
+    (HERE / "RESULTS-latency.md").write_text("\n".join(lines + more) + "\n")
 
 
 if __name__ == "__main__":

@@ -144,3 +144,24 @@ def faults(s3: Any, *rules: Fault) -> Iterator[FaultInjector]:
         for rule in rules:  # no request stays held after its test
             if rule.hold is not None:
                 rule.hold.release()
+
+
+def in_thread(action: Any) -> Any:
+    """Start ``action`` on a thread; the returned ``join()`` waits for it and gives back what it
+    raised (None if nothing, ``"running"`` if it is still running after ``timeout``)."""
+    outcome: dict[str, BaseException] = {}
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+
+    def join(timeout: float = 120) -> Any:
+        worker.join(timeout)
+        return "running" if worker.is_alive() else outcome.get("error")
+
+    return join

@@ -3,10 +3,9 @@ requests in flight; big ones stay at 10; throttling (503 SlowDown) is retried wi
 in flight, which grow back as requests succeed, and nothing is lost."""
 
 import os
-import threading
 
 import pytest
-from faults import Fault, Gate, faults
+from faults import Fault, Gate, faults, in_thread
 
 from tfm_jupyter import Path, configure_s3, transfer
 
@@ -75,28 +74,6 @@ def test_throttled_requests_are_retried_and_every_file_arrives(s3, bucket, small
         p.name for p in small_tree.rglob("*.txt"))
 
 
-def run_in_thread(action):
-    """Start ``action`` on a thread; the returned join() re-raises what it raised."""
-    outcome = {}
-
-    def run():
-        try:
-            action()
-        except BaseException as exc:  # handed to the test's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run)
-    worker.start()
-
-    def join():
-        worker.join(120)
-        assert not worker.is_alive()
-        if "error" in outcome:
-            raise outcome["error"]
-
-    return join
-
-
 def test_throttling_halves_the_requests_in_flight_then_they_grow_back(s3, bucket, small_tree):
     # The first 32 PUTs are held together, then all answered 503 SlowDown; every PUT after that is
     # held too, so none completes and the window cannot grow while we count what arrives.
@@ -104,13 +81,13 @@ def test_throttling_halves_the_requests_in_flight_then_they_grow_back(s3, bucket
     rules = (Fault(operation="PutObject", times=32, hold=throttled, status=503, code="SlowDown"),
              Fault(operation="PutObject", hold=after))
     with faults(s3, *rules), s3.counting() as counts:
-        join = run_in_thread(lambda: transfer.copy(small_tree, Path(f"s3://{bucket}/up"), progress=False))
+        join = in_thread(lambda: transfer.copy(small_tree, Path(f"s3://{bucket}/up"), progress=False))
         assert throttled.arrived(32, timeout=30)
         throttled.release()
         assert after.arrived(16, timeout=30)  # half of the 32 that were in flight
         assert not after.arrived(17, timeout=1)  # a bounded wait for something that must not happen
         after.release()
-        join()
+        assert join() is None
     assert counts["PutObject"] == SMALL + 32  # each throttled request was sent again, once
     assert [s3.body(bucket, f"up/{p.relative_to(small_tree)}") for p in sorted(small_tree.rglob("*.txt"))] == [
         p.read_bytes() for p in sorted(small_tree.rglob("*.txt"))]

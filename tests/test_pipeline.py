@@ -8,12 +8,11 @@ holds, not races it hopes to win.  Every request is counted at the server.
 import threading
 
 import pytest
-from faults import Fault, Gate, faults
+from faults import Fault, Gate, faults, in_thread
 
 from tfm_jupyter import Path, errors, transfer
 
 KEYS = 2500  # three listing pages; 250 folders, so the flat chain lists them (no fan-out)
-SECOND_PAGE = Fault(operation="ListObjectsV2", query="start-after")
 
 
 def key(i):
@@ -26,26 +25,6 @@ def big_tree(s3, bucket):
     objects["src/zz-empty/"] = b""  # a folder marker, on the last page
     s3.seed(bucket, objects)
     return objects
-
-
-def in_thread(action):
-    """Start ``action``; the returned join() gives back what it raised (or None)."""
-    outcome = {}
-
-    def run():
-        try:
-            action()
-        except BaseException as exc:  # handed to the test's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run)
-    worker.start()
-
-    def join(timeout=120):
-        worker.join(timeout)
-        return "running" if worker.is_alive() else outcome.get("error")
-
-    return join
 
 
 def listing_threads_end():
