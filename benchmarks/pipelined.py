@@ -33,7 +33,7 @@ class FirstCopy:
                 self.seconds = time.perf_counter() - self.started
 
     def progress(self, done: int, total: int, files: int, files_total: int) -> None:
-        if files:
+        if done or files:  # s3transfer reports a copy's bytes as it ends
             self.arrived()
 
 

@@ -184,7 +184,7 @@ def _run_s3_jobs(jobs: list[FileJob], failures: dict[str, BaseException], report
                 for job in part:
                     _check(cancel)
                     running.append(_submit(batch, job, reporter))
-                _settle(running, batch, failures, reporter, cancel, finished_only=True)
+                    _settle(running, batch, failures, reporter, cancel, finished_only=True)  # progress as they end
             _settle(running, batch, failures, reporter, cancel, finished_only=False)
         finally:
             for job, *_ in running:  # failed to arrive, or cancelled

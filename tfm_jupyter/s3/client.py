@@ -138,7 +138,7 @@ class S3Client:
         key_id, secret, token = settings.credentials
         try:
             session = boto3.session.Session(
-                profile_name=settings.profile, region_name=settings.region,
+                botocore_session=_botocore_session(), profile_name=settings.profile, region_name=settings.region,
                 aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token,
             )
             config = Config(
@@ -428,6 +428,23 @@ def request_counts() -> Counter[str]:
 def requests_by_endpoint() -> dict[str, dict[str, int]]:
     """Requests by the endpoint (and profile) that received them, then by operation."""
     return registry.requests_by_endpoint()
+
+
+_LOADER: list[Any] = []  # botocore's data loader, shared by every client this process builds
+_LOADER_LOCK = threading.Lock()
+
+
+def _botocore_session() -> Any:
+    """A fresh botocore session (its own profile and credentials) sharing one data loader, so a
+    new client does not read and parse the S3 service model from disk again (~60 ms each)."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    with _LOADER_LOCK:
+        if not _LOADER:
+            _LOADER.append(session.get_component("data_loader"))
+    session.register_component("data_loader", _LOADER[0])
+    return session
 
 
 def _remember_credentials(session: Any) -> None:
