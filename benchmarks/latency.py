@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import os
 import platform
 import shutil
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -251,35 +252,24 @@ class S3rver:
 
 
 def listing_rows(delay: float, keys: int, folders: int, runs: int, work: Path) -> dict[str, tuple[float, int]]:
-    """Times and request counts (at the proxy) of listing ``keys`` keys in ``folders`` folders on s3rver."""
-    CREDENTIALS.update(key="S3RVER", secret="S3RVER")
-    server = S3rver(work / "s3rver")
-    proxy = DelayProxy(server.url, delay)
-    try:
-        direct = boto_client(server.url, 32)
-        each(32, lambda i: direct.put_object(Bucket=BUCKET, Key=f"list/folder-{i % folders:02d}/key-{i:06d}",
-                                              Body=b""), list(range(keys)))
-        runs_of = {"plain paginator": list_paginator, "hand-written fan-out (20 threads)": list_fanout,
-                   "tfm_jupyter": list_tfm, "aws s3 ls --recursive": None}
-        rows: dict[str, tuple[float, int]] = {}
-        for name, run in runs_of.items():
-            if run is None and not installed("aws s3"):
-                continue
-            times = []
-            for _ in range(runs):
+    """Times of listing ``keys`` keys in ``folders`` folders on s3rver (best of ``runs``, interleaved)."""
+    names = [f"list/folder-{i % folders:02d}/key-{i:06d}" for i in range(keys)]
+    with seeded_s3rver(work, delay, names, b"") as url:
+        runs_of: dict[str, Callable[[str], int] | None] = {
+            "plain paginator": list_paginator, "hand-written fan-out (20 threads)": list_fanout,
+            "tfm_jupyter": list_tfm, **({"aws s3 ls --recursive": None} if installed("aws s3") else {})}
+        times: dict[str, list[float]] = {name: [] for name in runs_of}
+        for _ in range(runs):
+            for name, run in runs_of.items():
                 started = time.perf_counter()
                 if run is None:
-                    aws(proxy.url, "ls", "--recursive", f"s3://{BUCKET}/list/")
+                    aws(url, "ls", "--recursive", f"s3://{BUCKET}/list/")
                 else:
-                    assert run(proxy.url) == keys
-                times.append(time.perf_counter() - started)
-            rows[name] = (min(times), 0)
-            print(f"list {keys} keys in {folders} folders  {name:34} {min(times):7.2f} s", flush=True)
-        return rows
-    finally:
-        proxy.stop()
-        server.stop()
-        CREDENTIALS.update(key=KEY_ID, secret=SECRET)
+                    assert run(url) == keys
+                times[name].append(time.perf_counter() - started)
+        for name in runs_of:
+            print(f"list {keys} keys in {folders} folders  {name:34} {min(times[name]):7.2f} s", flush=True)
+        return {name: (min(times[name]), 0) for name in runs_of}
 
 
 IMPLS = ["plain boto3 loop", "ThreadPoolExecutor(32) + boto3", "tfm_jupyter", "aws s3", "s5cmd"]
@@ -304,6 +294,52 @@ def seed(server: RemoteServer, direct: Any, objects: int, local: Path) -> None:
         path.write_bytes(body)
 
 
+SLOW = "plain boto3 loop"  # ~60x slower than the others and in no ratio: measured once
+
+
+def measure(name: str, server: RemoteServer, impls: dict[str, Callable[[], Any]], args: Any, out: Path
+            ) -> dict[str, tuple[float, Counter]]:
+    """Best time and the request counts of each implementation; the runs are interleaved (one round
+    runs each once), so a slow minute of the machine does not fall on one implementation only."""
+    chosen = {impl: run for impl, run in impls.items()
+              if installed(impl) and not (args.only and impl not in args.only.split(","))}
+    times: dict[str, list[float]] = {impl: [] for impl in chosen}
+    counted: dict[str, Counter] = {}
+    for attempt in range(args.runs):
+        for impl, run in chosen.items():
+            if impl == SLOW and attempt:
+                continue
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            for prefix in ("up/", "copy/"):
+                server.control("remove", bucket=BUCKET, prefix=prefix)
+            with server.counting() as counts:
+                started = time.perf_counter()
+                run()
+                times[impl].append(time.perf_counter() - started)
+            counted[impl] = counts
+    for impl in chosen:
+        print(f"{name:40} {impl:32} {min(times[impl]):7.2f} s  {sum(counted[impl].values()):5} requests",
+              flush=True)
+    return {impl: (min(times[impl]), counted[impl]) for impl in chosen}
+
+
+@contextlib.contextmanager
+def seeded_s3rver(work: Path, delay: float, keys: list[str], body: bytes) -> Iterator[str]:
+    """npm's s3rver holding ``keys``, behind the delay proxy: yields the proxy's URL."""
+    CREDENTIALS.update(key="S3RVER", secret="S3RVER")
+    server = S3rver(work / f"s3rver-{len(list(work.glob('s3rver-*')))}")
+    proxy = DelayProxy(server.url, delay)
+    try:
+        direct = boto_client(server.url, 32)
+        each(32, lambda key: direct.put_object(Bucket=BUCKET, Key=key, Body=body), keys)
+        yield proxy.url
+    finally:
+        proxy.stop()
+        server.stop()
+        CREDENTIALS.update(key=KEY_ID, secret=SECRET)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.latency", description=__doc__.split("\n\n")[0])
     parser.add_argument("--delay-ms", type=float, default=50)
@@ -319,31 +355,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         local, out = work / "local", work / "out"
         seed(server, boto_client(server.endpoint_url), args.objects, local)
-        rows: dict[str, dict[str, tuple[float, Counter]]] = {}
-        for name, impls in workloads(proxy.url, local, out).items():
-            rows[name] = {}
-            for impl, run in impls.items():
-                if not installed(impl) or (args.only and impl not in args.only.split(",")):
-                    continue
-                times: list[float] = []
-                for _ in range(args.runs):
-                    shutil.rmtree(out, ignore_errors=True)
-                    out.mkdir()
-                    for prefix in ("up/", "copy/"):
-                        server.control("remove", bucket=BUCKET, prefix=prefix)
-                    with server.counting() as counts:
-                        started = time.perf_counter()
-                        run()
-                        times.append(time.perf_counter() - started)
-                rows[name][impl] = (min(times), counts)
-                print(f"{name:40} {impl:32} {min(times):7.2f} s  {sum(counts.values()):5} requests", flush=True)
+        rows = {name: measure(name, server, impls, args, out)
+                for name, impls in workloads(proxy.url, local, out).items()}
         listing = listing_rows(args.delay_ms / 1000, args.listing_keys, 20, args.runs, work) if (
             args.listing_keys) else {}
         pipelined: list[str] = []
         if args.pipeline_keys:
             from .pipelined import pipeline_lines, pipeline_rows
 
-            pipelined = pipeline_lines(pipeline_rows(args.delay_ms / 1000, args.pipeline_keys, args.runs, work),
+            pipelined = pipeline_lines(pipeline_rows(args.delay_ms / 1000, args.pipeline_keys, min(args.runs, 3), work),
                                        args.pipeline_keys, args.delay_ms)
         write_results(rows, listing, args, pipelined)
     finally:
@@ -358,7 +378,8 @@ def write_results(rows: dict[str, dict[str, tuple[float, Counter]]], listing: di
     lines = [f"# Latency benchmark: {args.objects} objects of 4 KiB in 8 folders, {args.delay_ms:.0f} ms added to "
              "every request", "",
              f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}, by `python -m benchmarks.latency` (best of {args.runs}). Requests are "
+             f"{platform.python_version()}, by `python -m benchmarks.latency` (best of {args.runs} "
+             "interleaved rounds; the plain loop once). Requests are "
              "counted at the server. **ratio** is tfm_jupyter's time over the faster of s5cmd and the 32-thread "
              "script.", "",
              "| work | " + " | ".join(IMPLS) + " | ratio | requests (tfm_jupyter) |",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .latency import BUCKET, CREDENTIALS, KEY_ID, SECRET, DelayProxy, S3rver, boto_client, each, keys_below, tfm
+from .latency import BUCKET, boto_client, each, keys_below, seeded_s3rver, tfm
 
 FOLDERS = 100  # many small folders: the flat chain of pages, one after the other
 
@@ -69,30 +69,20 @@ IMPLEMENTATIONS: dict[str, Callable[[str, str, FirstCopy], None]] = {
 
 def pipeline_rows(delay: float, keys: int, runs: int, work: Path) -> dict[str, tuple[float, float]]:
     """(best total seconds, its time to the first copy) of each implementation copying ``keys`` keys."""
-    CREDENTIALS.update(key="S3RVER", secret="S3RVER")
-    server = S3rver(work / "s3rver-pipeline")
-    proxy = DelayProxy(server.url, delay)
-    try:
-        direct = boto_client(server.url, 32)
-        each(32, lambda i: direct.put_object(Bucket=BUCKET, Key=f"big/folder-{i % FOLDERS:03d}/key-{i:06d}",
-                                             Body=b"x" * 100), list(range(keys)))
-        rows: dict[str, tuple[float, float]] = {}
-        for number, (name, run) in enumerate(IMPLEMENTATIONS.items()):
-            results = []
-            for attempt in range(runs):
+    names = [f"big/folder-{i % FOLDERS:03d}/key-{i:06d}" for i in range(keys)]
+    with seeded_s3rver(work, delay, names, b"x" * 100) as url:
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in IMPLEMENTATIONS}
+        for attempt in range(runs):  # interleaved, as the other workloads
+            for number, (name, run) in enumerate(IMPLEMENTATIONS.items()):
                 target = f"copy-{number}-{attempt}"
                 first = FirstCopy()
-                run(proxy.url, target, first)
-                results.append((time.perf_counter() - first.started, first.seconds or 0.0))
-                assert len(keys_below(direct, f"{target}/")) == keys
-            rows[name] = min(results)
-            print(f"copy {keys} keys  {name:56} {rows[name][0]:7.2f} s (first copy after {rows[name][1]:.2f} s)",
-                  flush=True)
+                run(url, target, first)
+                results[name].append((time.perf_counter() - first.started, first.seconds or 0.0))
+                assert len(keys_below(boto_client(url), f"{target}/")) == keys
+        rows = {name: min(times) for name, times in results.items()}
+        for name, (total, first_copy) in rows.items():
+            print(f"copy {keys} keys  {name:56} {total:7.2f} s (first copy after {first_copy:.2f} s)", flush=True)
         return rows
-    finally:
-        proxy.stop()
-        server.stop()
-        CREDENTIALS.update(key=KEY_ID, secret=SECRET)
 
 
 def pipeline_lines(rows: dict[str, tuple[float, float]], keys: int, delay_ms: float) -> list[str]:
