@@ -12,9 +12,9 @@ import contextvars
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["Prefetch"]
+__all__ = ["Prefetch", "offer"]
 
 T = TypeVar("T")
 _END = object()
@@ -45,23 +45,14 @@ class Prefetch(Generic[T]):
                     item: object = next(source)
                 except StopIteration:
                     item = _END
-                if not self._offer(item, None) or item is _END:
+                if not offer(self._items, (item, None), self._stop) or item is _END:
                     return
         except BaseException as exc:  # handed to the consumer
-            self._offer(_END, exc)
+            offer(self._items, (_END, exc), self._stop)
         finally:
             close = getattr(source, "close", None)
             if close is not None:
                 close()
-
-    def _offer(self, item: object, error: BaseException | None) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._items.put((item, error), timeout=POLL)
-                return True
-            except queue.Full:
-                continue
-        return False
 
     def __iter__(self) -> Prefetch[T]:
         return self
@@ -87,3 +78,14 @@ class Prefetch(Generic[T]):
     def close(self) -> None:
         """Stop the producer after what it is doing now (it is not waited for)."""
         self._stop.set()
+
+
+def offer(items: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put ``item`` on a bounded queue for its consumer, unless it stopped taking them (then False)."""
+    while not stop.is_set():
+        try:
+            items.put(item, timeout=POLL)
+            return True
+        except queue.Full:
+            continue
+    return False

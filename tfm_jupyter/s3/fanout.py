@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..prefetch import offer
+
 __all__ = ["FANOUT_WORKERS", "continue_listing", "pages_after", "tree_pages"]
 
 FANOUT_WORKERS = 32
@@ -77,11 +79,11 @@ def _side_by_side(client: Any, bucket: str, todo: list[tuple[str, str | None]]) 
     def list_folder(folder: str, start: str | None) -> None:
         try:
             for page in _folder_pages(client, bucket, folder, start):
-                if not _offer(arrived, page, stop):
+                if not offer(arrived, page, stop):
                     return
-            _offer(arrived, _DONE, stop)
+            offer(arrived, _DONE, stop)
         except BaseException as exc:  # handed to the consumer, which raises it
-            _offer(arrived, exc, stop)
+            offer(arrived, exc, stop)
 
     with ThreadPoolExecutor(min(FANOUT_WORKERS, len(todo)), thread_name_prefix="tfm-list") as pool:
         try:
@@ -98,17 +100,6 @@ def _side_by_side(client: Any, bucket: str, todo: list[tuple[str, str | None]]) 
                     yield item
         finally:
             stop.set()
-
-
-def _offer(arrived: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
-    """Put ``item`` for the consumer, unless it stopped taking them (then False)."""
-    while not stop.is_set():
-        try:
-            arrived.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
 
 
 def _folder_pages(client: Any, bucket: str, folder: str, start: str | None) -> Iterator[Page]:

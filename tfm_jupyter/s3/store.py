@@ -163,10 +163,10 @@ class S3Store:
         """The pages below a known directory as they arrive; None (and cached) if one page holds it."""
         self.cache.record(hit=False)
         generation = self.cache.generation(bucket)
-        first = self.client.call("list_objects_v2", Bucket=bucket, Prefix=dir_prefix)
-        contents = first.get("Contents", [])
-        if first.get("IsTruncated") and contents:
-            return itertools.chain([first], continue_listing(self.client, bucket, dir_prefix, contents))
+        pages = tree_pages(self.client, bucket, dir_prefix)
+        first = next(pages)
+        if first.get("IsTruncated") and first.get("Contents"):
+            return itertools.chain([first], pages)
         self.cache.put("list_tree", bucket, dir_prefix, tree_from_pages(dir_prefix, [first]), _generation=generation)
         return None
 
