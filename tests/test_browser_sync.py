@@ -67,8 +67,8 @@ def test_synchronize_shows_the_plan_and_runs_it_as_a_job(tmp_path, s3, bucket):
         press(b, "synchronize")
     user.stop()
     message = user.seen[0]["message"]
-    assert "Left → right: copy 4 file(s)" in message and "also delete 1 file(s)" in message
-    assert "Right → left: copy 2 file(s)" in message and user.seen[0]["checkbox"]
+    assert "Left → right: copy 4 files" in message and "also delete 1 file" in message
+    assert "Right → left: copy 2 files" in message and user.seen[0]["checkbox"]
     assert counts["ListObjectsV2"] == 2 and counts["GetObject"] == 4 and not counts["PutObject"]
     assert sorted(p.name for p in Path(right).rglob("*") if p.is_file()) == ["changed.txt", "deep.txt", "only-left.txt",
                                                                              "same.txt"]

@@ -174,7 +174,7 @@ def test_copy_conflict_rename_delete_mkdir_newfile(page, lab, demo_tree, s3):
     page.keyboard.press("ArrowUp")  # readme.md
     page.keyboard.press("c")
     dialog = page.locator(".tfm-dialog")
-    expect(dialog.locator(".tfm-dialog-title")).to_have_text("Copy 1 item(s)?")
+    expect(dialog.locator(".tfm-dialog-title")).to_have_text("Copy 1 item?")
     shot(root, "browser-copy-confirm.png")
     dialog.get_by_role("button", name="Copy").click()
     expect(names(page, "right")).to_have_text(["readme.md", "report.csv"])
@@ -189,7 +189,7 @@ def test_copy_conflict_rename_delete_mkdir_newfile(page, lab, demo_tree, s3):
     expect(names(page, "right")).to_have_text(["readme.md", "report (1).csv", "report.csv"])
     assert s3.body(demo_tree, "right/report.csv") == b"old\n"
     page.keyboard.press("k")
-    expect(dialog.locator(".tfm-dialog-title")).to_have_text("Delete 1 item(s)?")
+    expect(dialog.locator(".tfm-dialog-title")).to_have_text("Delete 1 item?")
     dialog.get_by_role("button", name="Delete").click()
     expect(names(page, "left")).to_have_text(["data/", XSS, "notes.txt", "readme.md"])
     assert "left/report.csv" not in s3.keys(demo_tree)
@@ -221,7 +221,7 @@ def test_move_with_progress_and_refresh(page, lab, demo_tree, s3):
     page.locator(".tfm-dialog").get_by_role("button", name="Move").click()
     expect(names(page, "right")).to_have_text(["data/", "report.csv"])
     expect(names(page, "left")).not_to_contain_text(["data/"])
-    expect(page.locator(".tfm-message")).to_contain_text("Moved 1 item(s)")
+    expect(page.locator(".tfm-message")).to_contain_text("Moved 1 item")
     assert s3.keys(demo_tree, "right/data/") == ["right/data/one.csv", "right/data/two.csv"]
     s3.seed(demo_tree, {"left/new-from-elsewhere.txt": b"x"})
     page.keyboard.press("F5")
@@ -357,7 +357,7 @@ def test_compare_and_synchronize_the_panes(page, lab, demo_tree, s3):
     page.keyboard.press("+")
     dialog = page.locator(".tfm-dialog")
     expect(dialog.locator(".tfm-dialog-title")).to_have_text("Synchronize the panes")
-    expect(dialog.locator(".tfm-dialog-message")).to_contain_text("Left → right: copy 6 file(s)")
+    expect(dialog.locator(".tfm-dialog-message")).to_contain_text("Left → right: copy 6 files")
     expect(dialog.get_by_role("button")).to_have_text(["Left → right", "Right → left", "Cancel"])
     shot(root, "browser-sync.png")
     dialog.get_by_role("button", name="Left → right").click()

@@ -69,7 +69,7 @@ def test_copy_with_confirmation_and_a_conflict(s3, tree):
     assert s3.keys(tree, "dst/") == ["dst/a.txt", "dst/b (1).csv", "dst/b.csv"]
     assert s3.body(tree, "dst/b.csv") == b"old" and s3.body(tree, "dst/b (1).csv") == b"1,2"
     assert names(b.right) == ["a.txt", "b (1).csv", "b.csv"]
-    assert "Copied 2 item(s)" in b.message["text"]
+    assert "Copied 2 items" in b.message["text"]
 
 
 def test_conflict_overwrite_for_all_and_cancel(s3, tree):
@@ -301,4 +301,4 @@ def test_search_results_stream_and_stop_at_ten_thousand_with_a_more_flag(s3, buc
     # 10,050 keys in 7 folders: the first page, a delimiter listing, then each folder on its own thread
     # (2 pages each, and the rest of the folder the first page ended in): 15, within 11 + 7 + 1
     assert only(counts, ListObjectsV2=15)
-    assert "found 10,000 file(s) (and more)" in b.message["text"]
+    assert "found 10,000 files (and more)" in b.message["text"]

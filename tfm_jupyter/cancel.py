@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from . import errors
 
-__all__ = ["cancel_scope", "check_cancelled"]
+__all__ = ["Either", "cancel_scope", "check_cancelled"]
 
 _current: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("tfm_cancel", default=None)
 
@@ -35,3 +35,14 @@ def check_cancelled() -> None:
     event = _current.get()
     if event is not None and event.is_set():
         raise errors.Cancelled("cancelled while listing: nothing was changed after that point")
+
+
+class Either:
+    """Set when any of its events is (``None`` entries are ignored): e.g. the caller's cancel, or the
+    work's own stop."""
+
+    def __init__(self, *events: threading.Event | None):
+        self._events = [event for event in events if event is not None]
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self._events)

@@ -6,15 +6,16 @@ gets it with ``tfm_jupyter.cwd()`` and resolves names with ``tfm_jupyter.resolve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import errors
+from . import errors, meter
+from .backends import registered_scheme
 from .errors import CommandError
-from .path import LocalPath, Path, S3Path
+from .path import Path
 from .results import DiskUsage, Entry, GrepResult, ListingResult, TextResult, TransferReport
 from .units import make_filter, parse_size, parse_when
-from .uri import is_s3_uri
 
 __all__ = ["RM_CONFIRM_OVER", "CellMeter", "TextResult", "cat", "cd", "cp", "cwd", "du", "find", "grep", "ls", "mkdir",
            "mv", "presign", "pwd", "resolve", "rm", "sync"]
@@ -33,12 +34,21 @@ def cwd() -> Any:
     return _cwd if _cwd is not None else Path.cwd()
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
 def resolve(name: Any) -> Any:
-    """``name`` as a Path: ``s3://`` and absolute local names as they are, others below :func:`cwd`."""
-    if isinstance(name, (S3Path, LocalPath)):
+    """``name`` as a Path: ``scheme://`` URIs (``s3://``, ``sftp://``, ``memory://`` … any registered
+    backend) and absolute local names as they are, others below :func:`cwd`.  A URI of a scheme no
+    backend serves raises :class:`CommandError` (it is never taken for a local name)."""
+    if isinstance(name, Path):
         return name
     text = str(name)
-    if is_s3_uri(text):
+    scheme = _SCHEME.match(text)
+    if scheme:
+        if registered_scheme(text) is None:
+            raise CommandError(f"no storage backend serves {scheme.group(1)}:// (see tfm_jupyter.backends."
+                               "register_backend); a local name with '://' in it can be given as ./name")
         return Path(text)
     if text.startswith(("/", "~")):
         return Path(text).expanduser()
@@ -101,8 +111,8 @@ def ls(name: Any = ".", *, long: bool = False, human: bool = False, recursive: b
         if not root.is_dir():
             raise errors.NotFound("No such file or directory", str(root), "ls")
         entries = [_entry(p, p.relative_to(root).as_posix()) for p in root.rglob("*") if p.is_file()]
-    elif isinstance(root, S3Path) and not root.bucket:  # s3:// lists buckets: no HeadBucket each
-        entries = [Entry(p, p.bucket, True) for p in root.iterdir()]
+    elif root.is_listing_root:  # s3:// lists buckets: no HeadBucket each
+        entries = [Entry(p, p.authority, True) for p in root.iterdir()]
     else:
         entries = [_entry(p, p.name) for p in root.iterdir()]
     entries.sort(key=_SORTS[sort])
@@ -110,17 +120,20 @@ def ls(name: Any = ".", *, long: bool = False, human: bool = False, recursive: b
 
 
 def du(name: Any = ".", *, human: bool = False) -> DiskUsage:
-    """Total bytes, files and directories below a path (one flat listing on S3)."""
+    """Total bytes, files and directories below a path (one tree listing: on S3 one flat listing)."""
     root = resolve(name)
-    if root.is_file() and not root.is_dir():
-        return DiskUsage(root, root.stat().st_size, 1, 0, human)
-    total = files = directories = 0
-    for directory, dirnames, filenames in root.walk():
-        directories += len(dirnames)
-        files += len(filenames)
-        total += sum((directory / f).stat().st_size for f in filenames)
-    if files == directories == 0 and not root.is_dir():
+    survey = root.backend.survey(root)
+    if survey.info is None:
         raise errors.NotFound("No such file or directory", str(root), "du")
+    if survey.pages is None:
+        return DiskUsage(root, survey.info.size, 1, 0, human)
+    total = files = directories = 0
+    for page in survey.pages:
+        for listing in page.values():
+            for info in listing.children.values():
+                directories += info.is_dir
+                files += info.is_file
+                total += info.size if info.is_file else 0
     return DiskUsage(root, total, files, directories, human)
 
 
@@ -159,14 +172,7 @@ def grep(pattern: str, name: Any = ".", *, glob: str | None = None, ignore_case:
 
 def head_bytes(path: Any, limit: int) -> bytes:
     """The first ``limit`` bytes of a file: one ranged GET on S3, never the whole object."""
-    if isinstance(path, S3Path):
-        from .s3.stores import get_store
-
-        if not path.key:
-            raise errors.IsADirectory("Is a directory", str(path), "read")
-        return get_store().read_range(path.bucket, path.key, 0, limit - 1)
-    with path.open("rb") as handle:
-        return handle.read(limit)
+    return path.backend.read_range(path, 0, limit)
 
 
 def cat(name: Any, *, nbytes: int | None = None) -> TextResult:
@@ -180,8 +186,8 @@ def cat(name: Any, *, nbytes: int | None = None) -> TextResult:
 def presign(name: Any, *, expires: int = 3600) -> TextResult:
     """A presigned GET URL (computed locally; anyone holding it can read the object until it expires)."""
     path = resolve(name)
-    if not isinstance(path, S3Path):
-        raise CommandError(f"{path} is a local path; only S3 objects can be presigned")
+    if not hasattr(path, "presign"):
+        raise CommandError(f"{path} is a local path; only objects in storage can be presigned")
     return TextResult(path.presign(expires=expires))
 
 
@@ -271,80 +277,62 @@ def rm(names: list[Any], *, recursive: bool = False, dryrun: bool = False, yes: 
     """Delete objects/files; directories need ``recursive``; more than a few objects need ``yes``."""
     if not names:
         raise CommandError("rm needs at least one path")
-    doomed: list[Any] = []
+    doomed: list[tuple[Any, list[Any], list[Any]]] = []  # (root, files, directories) of each name
     for name in names:
         path = resolve(name)
-        if path.is_dir():
-            if not recursive:
-                raise CommandError(f"{path} is a directory; use -r to delete everything below it")
-            doomed.extend(_everything_below(path))
-        elif path.is_file():
-            doomed.append(path)
-        else:
+        survey = path.backend.survey(path)
+        if survey.info is None:
             raise errors.NotFound("No such file or directory", str(path), "rm")
-    report = TransferReport("delete", [(str(p), "") for p in doomed], dryrun=dryrun)
+        if survey.pages is None:
+            doomed.append((path, [path], []))
+        elif not recursive:
+            raise CommandError(f"{path} is a directory; use -r to delete everything below it")
+        else:
+            doomed.append((path, *_everything_below(path, survey.pages)))
+    report = TransferReport("delete", [(str(p), "") for _, files, dirs in doomed for p in (*files, *dirs)],
+                            dryrun=dryrun)
     if dryrun:
         return report
-    if len(doomed) > RM_CONFIRM_OVER and not yes:
+    count = sum(len(files) for _, files, _ in doomed)
+    if count > RM_CONFIRM_OVER and not yes:
         raise ConfirmationNeeded(
-            f"not deleted: this would delete {len(doomed)} objects; check the list and re-run with --yes", report)
-    _delete(doomed)
+            f"not deleted: this would delete {count} objects; check the list and re-run with --yes", report)
+    failures: dict[str, BaseException] = {}
+    for root, files, directories in doomed:
+        failures.update(root.backend.delete_tree(files, directories))
+    if failures:
+        raise errors.TransferError(f"{len(failures)} objects could not be deleted", failures)
     return report
 
 
-def _everything_below(root: Any) -> list[Any]:
-    if isinstance(root, S3Path):
-        from .s3.stores import get_store
-
-        tree = get_store().tree(root.bucket, root.dir_prefix)
-        markers = [S3Path.from_key(root.bucket, prefix)
-                   for prefix, listing in tree.items() if listing.has_marker and prefix]
-        return [p for p in root.rglob("*") if p.is_file()] + markers
-    return [p for p in root.rglob("*") if p.is_file() or p.is_symlink()] + [root]
-
-
-def _delete(paths: list[Any]) -> None:
-    from .s3.stores import get_store
-
-    by_bucket: dict[str, list[str]] = {}
-    local: list[Any] = []
-    for path in paths:
-        if isinstance(path, S3Path):
-            by_bucket.setdefault(path.bucket, []).append(path.key)
-        else:
-            local.append(path)
-    failures: dict[str, BaseException] = {}
-    for bucket, keys in by_bucket.items():
-        failures.update(get_store().delete_many(bucket, keys))
-    for path in sorted(local, key=lambda p: len(p.parts), reverse=True):
-        if path.is_dir() and not path.is_symlink():
-            import shutil
-
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
-    if failures:
-        raise errors.TransferError(f"{len(failures)} objects could not be deleted", failures)
+def _everything_below(root: Any, pages: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    """Every file below ``root`` and every directory that exists in its own right (a folder, a
+    marker object), ``root`` included: what deleting the tree removes."""
+    files, directories = [], []
+    for page in pages:
+        for rel, listing in page.items():
+            here = root.child(*rel) if rel else root
+            files.extend(here.child(name) for name, info in sorted(listing.children.items()) if info.is_file)
+            if listing.marker is not None or not root.backend.implicit_dirs:
+                directories.append(here)
+    return files, directories
 
 
 # -- the request meter ------------------------------------------------------------------------------
 
 
 class CellMeter:
-    """Prints, after each notebook cell, the S3 requests it made and those the cache saved."""
+    """Prints, after each notebook cell, the requests it made (S3's and every other storage's) and
+    those the caches saved."""
 
     def __init__(self, show: Callable[[str], None] = print):
         self._show = show
         self._start: Any = None
 
     def before(self, *_: Any) -> None:
-        from .s3.stores import meter_reading
-
-        self._start = meter_reading()
+        self._start = meter.reading()
 
     def after(self, *_: Any) -> None:
-        from .s3.stores import meter_reading
-
         if self._start is not None:
-            self._show((meter_reading() - self._start).summary())
+            self._show((meter.reading() - self._start).summary())
             self._start = None

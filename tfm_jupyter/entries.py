@@ -7,11 +7,11 @@ modified copy (``with_child`` / ``without``) instead of mutating it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-__all__ = ["DIRECTORY", "Listing", "ObjectInfo"]
+__all__ = ["DIRECTORY", "Listing", "ObjectInfo", "Survey", "Tree"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +43,17 @@ DIRECTORY = ObjectInfo(is_file=False, is_dir=True)
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """All children of one directory (an S3 prefix), from a complete listing.
+    """All children of one directory (an S3 prefix, a folder), from a complete listing.
 
-    ``exists`` is False when nothing lives under the prefix and it has no marker object.
-    ``marker`` describes the zero-byte (usually) object whose key is the prefix itself.
+    ``dir_exists`` says the directory exists in its own right, even with no children: a folder of a
+    file system, a bucket, a container.  On an object store a prefix exists only through what is
+    below it, or through ``marker``: the (usually zero-byte) object whose key is the prefix itself.
+    ``exists`` is False when none of these holds.
     """
 
     children: Mapping[str, ObjectInfo] = field(default_factory=dict)
     marker: ObjectInfo | None = None
-    is_bucket_root: bool = False
+    dir_exists: bool = False
 
     @property
     def has_marker(self) -> bool:
@@ -59,7 +61,7 @@ class Listing:
 
     @property
     def exists(self) -> bool:
-        return self.is_bucket_root or self.has_marker or bool(self.children)
+        return self.dir_exists or self.has_marker or bool(self.children)
 
     def with_child(self, name: str, info: ObjectInfo) -> Listing:
         children = dict(self.children)
@@ -84,3 +86,17 @@ class Listing:
 
     def with_marker(self, marker: ObjectInfo | None) -> Listing:
         return replace(self, marker=marker)
+
+
+Tree = dict[tuple[str, ...], Listing]  # a directory and those below it, keyed by their components below it
+
+
+@dataclass
+class Survey:
+    """What a backend found at a path in one go: ``info`` (None: nothing lives there) and, when it is a
+    directory, ``pages``: its :data:`Tree`, in one page or (``streamed``) page by page as it is listed,
+    each page holding the directories its entries belong to."""
+
+    info: ObjectInfo | None
+    pages: Iterator[Tree] | None = None
+    streamed: bool = False

@@ -1,8 +1,11 @@
-"""The exception tree: every S3 failure is an :class:`OSError` users already know how to catch.
+"""The exception tree: every storage failure (S3, SFTP, FTP, Azure, GCS, local) is an :class:`OSError`
+users already know how to catch.
 
-Each class also inherits the matching builtin, so ``except FileNotFoundError`` works for a missing
-key exactly as it does for a missing local file.  Messages say what to do next, and never contain
-credentials: :func:`redact` scrubs every registered secret from any text we show or log.
+:class:`StorageError` is the one base class of every backend (``S3Error`` is its older name and
+the same class).  Each subclass also inherits the matching builtin, so ``except FileNotFoundError``
+works for a missing key exactly as it does for a missing local file.  Messages say what to do next,
+and never contain credentials: :func:`redact` scrubs every registered secret, the password of any
+``user:password@host`` URL and signing material from any text we show or log.
 """
 
 from __future__ import annotations
@@ -26,21 +29,26 @@ __all__ = [
     "NotFound",
     "NotLocal",
     "ObjectChanged",
+    "OverlapError",
     "S3Error",
     "S3Timeout",
     "SameFileError",
     "ServiceError",
+    "StorageError",
     "TransferError",
+    "UnsafeName",
     "UnsupportedOperation",
     "redact",
     "register_secret",
+    "strip_userinfo",
 ]
 
 
-class S3Error(OSError):
-    """Base class of every error raised for an S3 request.
+class StorageError(OSError):
+    """Base class of every error a storage backend raises (S3, SFTP, FTP, Azure, GCS, local, memory).
 
-    ``filename`` holds the ``s3://`` location and ``operation`` the S3 API name (e.g. ``GetObject``).
+    ``filename`` holds the location (``s3://bucket/key``, ``sftp://host/path`` …) and ``operation``
+    what was being done (an API name such as ``GetObject``, or ``open``, ``rename`` …).
     """
 
     default_errno = errno.EIO
@@ -52,6 +60,9 @@ class S3Error(OSError):
         else:
             super().__init__(self.default_errno, message, location)
         self.operation = operation
+
+
+S3Error = StorageError  # the name of the base class before there were other backends
 
 
 class NotFound(S3Error, FileNotFoundError):
@@ -155,6 +166,18 @@ class SameFileError(OSError):
         super().__init__(errno.EINVAL, redact(message))
 
 
+class OverlapError(SameFileError):
+    """A copy, move or sync whose source and target overlap so that data could be lost (a target file
+    that lies inside the source); refused before the first byte moves."""
+
+
+class UnsafeName(S3Error, PermissionError):
+    """A name from storage that cannot become a file name below a target folder without leaving it
+    (``..``, ``.``, empty, absolute, with a NUL or a separator, or through a symlink that leads out)."""
+
+    default_errno = errno.EACCES
+
+
 class Cancelled(Exception):
     """A transfer or search was cancelled from another thread (e.g. the browser's Cancel button).
 
@@ -179,8 +202,16 @@ _PATTERNS = (
     re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b"),
     re.compile(r"(Credential=)[^,\s/]+"),
     re.compile(r"(Signature=)[0-9a-fA-F]+"),
+    # botocore's DEBUG lines "Signature:\n<hex>" and the canonical request's token header
+    re.compile(r"(Signature:\s*)[0-9a-fA-F]{16,}"),
+    re.compile(r"(x-amz-security-token:\s*)\S+", re.I),
     re.compile(r"((?:X-Amz-Security-Token|X-Amz-Signature|X-Amz-Credential)=)[^&\s'\"]+", re.I),
+    re.compile(r"([?&](?:sig|skoid|sktid|sks|skv)=)[^&\s'\"]+"),  # Azure SAS signatures and key ids
+    re.compile(r"(\b(?:AccountKey|SharedAccessSignature|Password|pwd)=)[^;&\s'\"]+", re.I),
+    # the password of any URL's user-info: scheme://user:password@host
+    re.compile(r"([a-z][a-z0-9+.-]*://[^/:@\s'\"]*):[^/@\s'\"]*@", re.I),
 )
+_USERINFO = re.compile(r"([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@", re.I)
 REDACTED = "[redacted]"
 
 
@@ -199,5 +230,17 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
+        text = pattern.sub(_replacement, text)
     return text
+
+
+def _replacement(match: re.Match[str]) -> str:
+    if match.re is _PATTERNS[-1]:  # user-info: keep the user, drop the password
+        return match.group(1) + ":" + REDACTED + "@"
+    return (match.group(1) if match.groups() else "") + REDACTED
+
+
+def strip_userinfo(url: str) -> str:
+    """``scheme://user:password@host/…`` -> ``scheme://host/…``: how endpoints are named in labels,
+    messages, statistics and logs."""
+    return _USERINFO.sub(lambda m: m.group(1), url)

@@ -262,9 +262,9 @@ class S3Magics(Magics):
             _meter_on(self.shell)
         elif args.state == "off":
             _meter_off(self.shell)
-        from .s3.stores import meter_reading
+        from . import meter
 
-        return commands.TextResult("this kernel so far: " + meter_reading().summary())
+        return commands.TextResult("this kernel so far: " + meter.reading().summary())
 
     @line_cell_magic
     def s3sql(self, line: str, cell: str | None = None) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 from . import errors
 from .backends import get_backend, path_class_of, registered_scheme
 from .guard import guard_local_file_system
+from .names import unsafe_parts
 from .storage_path import StatResult, StoragePath, TransferMethods, use_transfers, walk_tree
 from .uri import PureS3Path, PureURIPath
 
@@ -104,8 +105,20 @@ class LocalPath(TransferMethods, type(pathlib.Path())):  # type: ignore[misc]
         return get_backend("file")
 
     def child(self, *names: str) -> Any:
-        """This path joined with already-split names (each one a single name, as a listing gives it)."""
+        """This path joined with already-split names, each a single name as a listing gives it; a name
+        that is not one (``..``, ``.``, empty, with a ``/`` or a NUL) raises
+        :class:`~tfm_jupyter.errors.UnsafeName` instead of walking elsewhere."""
+        reason = unsafe_parts(names)
+        if reason is not None:
+            raise errors.UnsafeName(f"refused: {reason}", str(self), "child")
         return super().joinpath(*names) if names else self
+
+    @property
+    def up(self) -> Any:
+        """The folder a file manager shows above this one: the parent."""
+        return self.parent
+
+    is_listing_root = False  # a local folder is never the list of buckets
 
     def __truediv__(self, other: Any) -> Any:
         if _scheme_of(other):
@@ -254,29 +267,18 @@ class S3Path(StoragePath, PureS3Path):
 
         ``Bucket`` (and ``Key`` where the operation takes one) default to this path's.
         """
-        from .s3.calls import cached_api_call
-        from .s3.stores import get_store
-
-        return cached_api_call(get_store().store_for(self._bucket), self._bucket, self.key, operation, ttl, params)
+        return self.backend.cached_api_call(self, operation, ttl, params)
 
     def presign(self, expires: int = 3600, method: str = "get") -> str:
         """A URL that grants ``method`` ('get' or 'put') on this object for ``expires`` seconds.
 
         It is computed locally (no request) and carries a signature: share it deliberately.
         """
-        from .s3.stores import get_store
-
-        operations = {"get": "get_object", "put": "put_object"}
-        if method not in operations:
-            raise ValueError("method must be 'get' or 'put'")
-        return get_store().store_for(self._bucket).client.presign(
-            operations[method], {"Bucket": self._bucket, "Key": self._object_key("presign")}, expires)
+        return super().presign(expires, method)
 
     def versions(self) -> list[Any]:
         """Every stored version of this object, newest first (ListObjectVersions)."""
-        from .s3.versions import list_versions
-
-        return list_versions(self)
+        return self.backend.versions(self)
 
     @property
     def info(self) -> Any:

@@ -19,15 +19,14 @@ from datetime import datetime
 from typing import Any
 
 from . import errors
-from .cancel import cancel_scope
-from .path import Path, S3Path
+from .cancel import Either, cancel_scope
+from .path import Path
 from .units import parse_size, parse_when
 
 __all__ = ["Match", "find", "grep"]
 
 MAX_CONTENT_BYTES = 10 * 2**20
 BINARY_SNIFF = 8192
-CHUNK = 64 * 1024
 WORKERS = 32  # content reads in flight: at real-S3 latency, what is in flight decides
 
 
@@ -72,28 +71,18 @@ def _size(value: int | str | None) -> int | None:
 
 def _candidates(root: Any, name: str | None, ignore_case: bool, larger: int | None,
                 newer: float | None) -> Iterator[_Candidate]:
-    """Every file below ``root`` passing the cheap tests, from one walk (one flat listing on S3)."""
-    if isinstance(root, S3Path):
-        from .s3.stores import get_store
-
-        tree = get_store().tree(root.bucket, root.dir_prefix)
-        if not tree[root.dir_prefix].exists:  # not a folder: perhaps one file
-            info = get_store().stat(root.bucket, root.key) if root.key else None
-            if info and info.is_file:
-                yield from _keep(root, info.size, info.mtime or 0.0, name, ignore_case, larger, newer)
-            return
-        files = sorted((prefix + child, info) for prefix, listing in tree.items()
-                       for child, info in listing.children.items() if info.is_file)
-        for key, info in files:  # in key order, as S3 lists them
-            path = S3Path.from_key(root.bucket, key)
-            yield from _keep(path, info.size, info.mtime or 0.0, name, ignore_case, larger, newer)
+    """Every file below ``root`` passing the cheap tests, from one survey of its backend (one flat
+    listing on S3), in key order."""
+    survey = root.backend.survey(root)
+    if survey.info is None:
         return
-    for path in [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        yield from _keep(path, stat.st_size, stat.st_mtime, name, ignore_case, larger, newer)
+    if survey.pages is None:  # one file
+        yield from _keep(root, survey.info.size, survey.info.mtime or 0.0, name, ignore_case, larger, newer)
+        return
+    files = sorted(("/".join((*rel, child)), rel, child, info) for page in survey.pages
+                   for rel, listing in page.items() for child, info in listing.children.items() if info.is_file)
+    for _, rel, child, info in files:  # in key order, as S3 lists them
+        yield from _keep(root.child(*rel, child), info.size, info.mtime or 0.0, name, ignore_case, larger, newer)
 
 
 def _keep(path: Any, size: int, mtime: float, name: str | None, ignore_case: bool, larger: int | None,
@@ -109,38 +98,14 @@ def _keep(path: Any, size: int, mtime: float, name: str | None, ignore_case: boo
     yield _Candidate(path, size, mtime)
 
 
-class _Either:
-    """Set when any of its events is: the caller's cancel, or the scan's own stop."""
-
-    def __init__(self, *events: threading.Event):
-        self._events = events
-
-    def is_set(self) -> bool:
-        return any(event.is_set() for event in self._events)
-
-
 def _chunks(path: Any, size: int, limit: int) -> Iterator[bytes]:
     """The file's bytes in chunks, streamed (one ranged GetObject on S3), at most ``limit`` of them."""
     if size == 0:
         return  # S3 refuses a ranged GET of an empty object, and there is nothing to read
-    if isinstance(path, S3Path):
-        from .s3.stores import get_store
-
-        _, body = get_store().open_stream(path.bucket, path.key, 0, min(size, limit) - 1)
-        try:
-            while chunk := body.read(CHUNK):
-                yield chunk
-        finally:
-            body.close()
-        return
-    with open(path, "rb") as handle:
-        remaining = limit
-        while remaining > 0 and (chunk := handle.read(min(CHUNK, remaining))):
-            remaining -= len(chunk)
-            yield chunk
+    yield from path.backend.iter_bytes(path, 0, min(size, limit))
 
 
-def _matching_lines(candidate: _Candidate, pattern: re.Pattern[str], first_only: bool, cancel: _Either
+def _matching_lines(candidate: _Candidate, pattern: re.Pattern[str], first_only: bool, cancel: Either
                     ) -> list[Match]:
     """Lines of a text file that match, reading no further than needed."""
     path = candidate.path
@@ -173,8 +138,10 @@ def _scan(candidates: list[_Candidate], pattern: re.Pattern[str], first_only: bo
           cancel: threading.Event, progress: Callable[[int, int], None] | None) -> Iterator[list[Match]]:
     """Read candidates in parallel; yield each file's matches as soon as it is done."""
     readable = [c for c in candidates if c.size <= MAX_CONTENT_BYTES]
+    if readable:  # the storage says how many calls it takes at once
+        workers = max(1, min(workers, readable[0].path.backend.concurrency))
     halt = threading.Event()
-    stop = _Either(cancel, halt)
+    stop = Either(cancel, halt)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="tfm-search")
     pending: set[Future[list[Match]]] = set()
     queue = iter(readable)

@@ -346,6 +346,14 @@ class StoragePath(TransferMethods, PureURIPath):
             f"rename target {target!r} is not a {self.scheme}:// path; give the full path "
             f"(e.g. p.with_name({shown!r})), or use p.move(other_path) to move it elsewhere")
 
+    def presign(self, expires: int = 3600, method: str = "get") -> str:
+        """A URL that grants ``method`` ('get' or 'put') on this file for ``expires`` seconds, where the
+        storage has such links (S3's presigned URLs, Azure's SAS, GCS's signed URLs)."""
+        if method not in ("get", "put"):
+            raise ValueError("method must be 'get' or 'put'")
+        self._object_key("presign")
+        return self.backend.presign(self, expires, method)
+
     # -- what no object store has -----------------------------------------------------------------
 
     def chmod(self, mode: int, *, follow_symlinks: bool = True) -> None:

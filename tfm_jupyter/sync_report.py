@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .units import human_size as _size
+from .units import plural
 
 __all__ = ["SyncItem", "SyncReport"]
 
@@ -76,7 +77,8 @@ class SyncReport:
         if hidden:
             lines.append(f"  … and {hidden} more (see .to_pandas())")
         if self.checksum_fallback:
-            lines.append(f"  checksum could not compare {len(self.checksum_fallback)} file(s); size and time decided")
+            fallback = plural(len(self.checksum_fallback), "file")
+            lines.append(f"  checksum could not compare {fallback}; size and time decided")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

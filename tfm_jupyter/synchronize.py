@@ -11,17 +11,17 @@ succeeded; a failed sync deletes nothing and raises :class:`~tfm_jupyter.errors.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterable
 from typing import Any
 
-from . import errors, transfer
+from . import errors, meter, transfer
 from .cancel import cancel_scope
 from .checksum import etag_matches, md5_etag
 from .entries import ObjectInfo
-from .path import LocalPath, Path
+from .path import Path
 from .sync_report import SyncItem, SyncReport
+from .transfer_plan import inside, overlap
 from .units import make_filter
 
 __all__ = ["Comparison", "SyncReport", "compare", "compare_files", "list_files", "seconds", "sync"]
@@ -57,8 +57,9 @@ def sync(source: Any, target: Any, *, delete: bool = False, dryrun: bool = False
     with cancel_scope(cancel):  # a cancel stops the listings at their next page
         plan = compare(source, target, size_only=size_only, exact_timestamps=exact_timestamps, checksum=checksum,
                        rules=rules, fresh=True)
-    report = SyncReport(str(source), str(target), dryrun=dryrun, copied=plan.copies, skipped=plan.unchanged,
-                        checksum_fallback=plan.fallback,
+    protected = _apply_overlap_rule(source, target, plan)
+    report = SyncReport(str(source), str(target), dryrun=dryrun, copied=plan.copies,
+                        skipped=plan.unchanged + protected, checksum_fallback=plan.fallback,
                         deleted=plan.extra if delete else [], failed=plan.refused)
     if not dryrun:
         _run(source, target, report, progress, cancel)
@@ -70,6 +71,25 @@ def sync(source: Any, target: Any, *, delete: bool = False, dryrun: bool = False
             f"(first: {report.failed[0].path}: {report.failed[0].error}); {deleted}. "
             "See .report for what was copied.", report)
     return report
+
+
+def _apply_overlap_rule(source: Any, target: Any, plan: Comparison) -> list[SyncItem]:
+    """Where source and target overlap: refuse copies that would land inside the source (before
+    anything is written), and take every target file inside the source off the delete list (returned,
+    to be reported as skipped)."""
+    if overlap(source, target) is None:
+        return []
+    if overlap(source, target) == "same":
+        raise errors.OverlapError(f"cannot sync {str(source)!r} with itself")
+    clashes = [item for item in plan.copies if inside(target.child(*item.path.split("/")), source)]
+    if clashes:
+        raise errors.OverlapError(
+            f"refused: {str(source)!r} and {str(target)!r} overlap, and {len(clashes)} of the files to copy "
+            f"would be written inside the source itself (first: {clashes[0].path}); nothing was copied or "
+            "deleted. Sync into a folder outside the source")
+    protected = [item for item in plan.extra if inside(target.child(*item.path.split("/")), source)]
+    plan.extra = [item for item in plan.extra if item not in protected]
+    return [SyncItem(item.path, item.size, "inside the source: never deleted") for item in protected]
 
 
 class Comparison:
@@ -102,14 +122,16 @@ def compare_files(source: Any, target: Any, ours: Files, theirs: Files, *, size_
     """:func:`compare` on trees already listed by :func:`list_files`."""
     select = make_filter(rules) or (lambda _: True)
     result = Comparison()
-    local_target = isinstance(target, LocalPath)
+    local_target = target.backend.local_name(target) is not None
     for parts in sorted(ours):
         name = "/".join(parts)
         if not select(name):
             continue
         mine, other = ours[parts], theirs.get(parts)
-        if transfer.join_below(target, parts) is None:
-            result.refused.append(SyncItem(name, mine.size, "", _UNWRITABLE))
+        try:
+            target.backend.join_below(target, parts)
+        except errors.UnsafeName as exc:
+            result.refused.append(SyncItem(name, mine.size, "", str(exc)))
             continue
         reason = _reason(source, target, parts, mine, other, size_only=size_only, checksum=checksum,
                          exact=exact_timestamps and local_target, fallback=result.fallback)
@@ -120,9 +142,6 @@ def compare_files(source: Any, target: Any, ours: Files, theirs: Files, *, size_
     return result
 
 
-_UNWRITABLE = "its key has a component that cannot be a local file name ('..', '.', empty or with a NUL)"
-
-
 def list_files(root: Any, *, fresh: bool = False, must_exist: bool = True) -> Files:
     """Every file below the folder ``root`` by its components, from the backend's tree listing (on
     S3 one flat listing; ``fresh`` ignores what the cache holds)."""
@@ -130,7 +149,7 @@ def list_files(root: Any, *, fresh: bool = False, must_exist: bool = True) -> Fi
         root.backend.forget(root)
     tree = root.backend.tree(root)
     if not tree[()].exists:
-        if not must_exist and not isinstance(root, LocalPath):
+        if not must_exist and root.backend.implicit_dirs:
             return {}  # a target prefix that is not there yet (an object of that name may coexist)
         info = root.backend.stat(root)  # a file here, or nothing at all?
         if info is not None and info.is_file:
@@ -158,7 +177,7 @@ def _reason(source: Any, target: Any, parts: tuple[str, ...], mine: ObjectInfo, 
     if size_only:
         return ""
     if checksum:
-        same = _same_content(source.child(*parts), mine, transfer.join_below(target, parts), other)
+        same = _same_content(source.child(*parts), mine, target.child(*parts), other)
         if same is not None:
             return "" if same else "content differs"
         fallback.append("/".join(parts))
@@ -185,8 +204,8 @@ def _run(source: Any, target: Any, report: SyncReport, progress: Any, cancel: th
     plan = transfer.TransferPlan(source, target)
     for item in report.copied:
         parts = tuple(item.path.split("/"))
-        plan.files.append(transfer.FileJob(source.child(*parts), transfer.join_below(target, parts), item.size,
-                                           item.etag))
+        plan.files.append(transfer.FileJob(source.child(*parts), target.backend.join_below(target, parts),
+                                           item.size, item.etag))
     failures: dict[str, BaseException] = {}
     if plan.files:
         try:
@@ -206,12 +225,14 @@ def _run(source: Any, target: Any, report: SyncReport, progress: Any, cancel: th
 
 
 def _keep_times(plan: transfer.TransferPlan, jobs: dict[str, SyncItem], failed: set[str]) -> None:
-    """A local copy gets its source's mtime (S3's LastModified), so the next sync sees it unchanged."""
+    """A copy on storage that keeps times set by us (a local disk, SFTP) gets its source's mtime (S3's
+    LastModified), so the next sync sees it unchanged."""
     for job in plan.files:
         mtime = jobs[str(job.source)].mtime
-        if isinstance(job.target, LocalPath) and str(job.source) not in failed and mtime:
+        if str(job.source) not in failed and mtime:
             with contextlib.suppress(OSError):
-                os.utime(job.target, (mtime, mtime))
+                if not job.target.backend.set_mtime(job.target, mtime):
+                    return  # the storage keeps its own times: no file of this target can take ours
 
 
 def _delete(target: Any, report: SyncReport) -> None:
@@ -225,14 +246,11 @@ def _delete(target: Any, report: SyncReport) -> None:
 
 
 class _Meter:
-    """S3 requests sent while a sync runs."""
+    """Requests (of every backend) sent while a sync runs."""
 
     def __init__(self) -> None:
-        from .s3.stores import meter_reading
-
-        self._reading = meter_reading
-        self._start = meter_reading()
+        self._start = meter.reading()
 
     def sent(self) -> int:
-        return (self._reading() - self._start).total
+        return (meter.reading() - self._start).total
 

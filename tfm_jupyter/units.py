@@ -11,7 +11,7 @@ from datetime import datetime
 
 from .errors import CommandError
 
-__all__ = ["human_size", "make_filter", "parse_size", "parse_when"]
+__all__ = ["human_size", "make_filter", "parse_size", "parse_when", "plural"]
 
 
 def parse_size(text: str) -> int:
@@ -48,6 +48,11 @@ def make_filter(rules: Iterable[tuple[str, str]]) -> Callable[[str], bool] | Non
         return keep
 
     return select
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``'1 file'``, ``'2 files'``, ``'1,200 entries'`` (``many`` for irregular plurals)."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
 def human_size(size: float | None) -> str:

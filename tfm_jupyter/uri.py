@@ -337,6 +337,20 @@ class PureURIPath:
         return type(self)._from_parsed(self._bucket, self._parts[:-1])
 
     @property
+    def up(self) -> Any:
+        """The folder a file manager shows above this one: the parent, and above an authority's root
+        (``s3://bucket/``) the list of authorities (``s3://``)."""
+        if not self._parts and self._bucket:
+            return type(self)._from_parsed("", ())
+        return self.parent
+
+    @property
+    def is_listing_root(self) -> bool:
+        """Whether this is ``scheme://`` itself: the list of buckets (containers, hosts), where nothing
+        can be written."""
+        return not self._bucket
+
+    @property
     def parents(self) -> Sequence[Any]:
         """Every ancestor up to the bucket root, nearest first."""
         cls, bucket, parts = type(self), self._bucket, self._parts

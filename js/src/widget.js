@@ -439,6 +439,7 @@ class BrowserView {
       const label = h("label", "tfm-apply-all");
       applyAll = h("input");
       applyAll.type = "checkbox";
+      applyAll.checked = Boolean(dialog.checked);
       label.append(applyAll, document.createTextNode(dialog.checkbox ?? " apply to all remaining conflicts"));
       box.append(label);
     }
@@ -450,7 +451,9 @@ class BrowserView {
     }
     box.append(buttons);
     this.dialog.append(box);
-    setTimeout(() => (input ?? buttons.firstChild)?.focus(), 0);
+    // Enter presses the focused button: the safe choice (Skip, Cancel) where the kernel names one.
+    const safe = [...buttons.children].find((button) => button.textContent === dialog.default);
+    setTimeout(() => (input ?? safe ?? buttons.firstChild)?.focus(), 0);
   }
 
   dialogKey(event) {

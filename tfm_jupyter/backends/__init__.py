@@ -17,8 +17,10 @@ import threading
 from typing import Any
 
 from .base import Backend
+from .batch import Batch, FileJob, ThreadBatch
 
-__all__ = ["Backend", "get_backend", "path_class_of", "register_backend", "registered_scheme"]
+__all__ = ["Backend", "Batch", "FileJob", "ThreadBatch", "get_backend", "live_backends", "path_class_of",
+           "register_backend", "registered_scheme"]
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _ALIASES = {"s3a": "s3"}  # Hadoop's name for S3
@@ -67,6 +69,12 @@ def registered_scheme(value: object) -> str | None:
         return None
     scheme = _ALIASES.get(match.group(1).lower(), match.group(1).lower())
     return scheme if scheme in _backends and scheme != "file" else None
+
+
+def live_backends() -> dict[str, Backend]:
+    """The backends this process has used (built-in ones are created on first use), by scheme."""
+    with _lock:
+        return {scheme: entry for scheme, entry in _backends.items() if isinstance(entry, Backend)}
 
 
 def path_class_of(scheme: str) -> Any:

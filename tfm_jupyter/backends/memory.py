@@ -17,7 +17,8 @@ from typing import Any, BinaryIO
 
 from .. import errors
 from ..entries import DIRECTORY, Listing, ObjectInfo
-from .base import Backend, SpooledWriter
+from .base import Backend
+from .writers import SpooledWriter
 
 __all__ = ["MemoryBackend"]
 
@@ -26,6 +27,7 @@ class MemoryBackend(Backend):
     """Files and folders in a dict, keyed by their path's components."""
 
     label = "memory"
+    literal_names = True  # keys are tuples of names, taken as they are
 
     def __init__(self) -> None:
         self._files: dict[tuple[str, ...], tuple[bytes, float]] = {}
@@ -34,7 +36,7 @@ class MemoryBackend(Backend):
 
     @staticmethod
     def _key(path: Any) -> tuple[str, ...]:
-        return (path.authority, *path.key_parts(path.key)) if path.authority else ()
+        return (path.authority, *path.parts[1:]) if path.authority else ()
 
     def stat(self, path: Any) -> ObjectInfo | None:
         key = self._key(path)
@@ -56,7 +58,7 @@ class MemoryBackend(Backend):
             for directory in self._dirs:
                 if directory and directory[:-1] == key:
                     children[directory[-1]] = DIRECTORY
-        yield Listing(children, is_bucket_root=True)
+        yield Listing(children, dir_exists=True)
 
     def open_read(self, path: Any) -> BinaryIO:
         key = self._key(path)

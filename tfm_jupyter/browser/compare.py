@@ -14,9 +14,8 @@ from typing import Any
 
 from .. import errors
 from ..cancel import cancel_scope
-from ..path import S3Path
 from ..synchronize import Files, compare_files, list_files, seconds, sync
-from ..units import human_size
+from ..units import human_size, plural
 
 __all__ = ["compare_panes", "pane_marks", "synchronize_panes"]
 
@@ -67,7 +66,7 @@ def _mark(marks: dict[str, str], name: str, mark: str) -> None:
 def _roots(browser: Any) -> tuple[Any, Any]:
     left, right = browser.pane("left").cwd, browser.pane("right").cwd
     for root in (left, right):
-        if isinstance(root, S3Path) and not root.bucket:
+        if root.is_listing_root:
             raise ValueError("a pane shows the bucket list: open a bucket there first")
     if str(left) == str(right):
         raise ValueError("both panes show the same folder")
@@ -87,8 +86,8 @@ def compare_panes(runner: Any, side: str) -> None:
 
 
 def _plan_text(name: str, plan: Any) -> str:
-    copies = f"copy {len(plan.copies)} file(s) ({human_size(sum(i.size for i in plan.copies))})"
-    return f"{name}: {copies}; with delete, also delete {len(plan.extra)} file(s)"
+    copies = f"copy {plural(len(plan.copies), 'file')} ({human_size(sum(i.size for i in plan.copies))})"
+    return f"{name}: {copies}; with delete, also delete {plural(len(plan.extra), 'file')}"
 
 
 def synchronize_panes(runner: Any, side: str) -> None:
@@ -101,7 +100,7 @@ def synchronize_panes(runner: Any, side: str) -> None:
     message = "\n".join([f"left:  {roots['left']}", f"right: {roots['right']}",
                          *(_plan_text(button, plan) for button, plan in plans.items())])
     answer = browser.ask("Synchronize the panes", message, (*DIRECTIONS, "Cancel"), kind="sync",
-                         checkbox=DELETE_LABEL)
+                         checkbox=DELETE_LABEL, default="Cancel")
     if answer["button"] not in DIRECTIONS:
         return
     source, target = (roots[name] for name in DIRECTIONS[answer["button"]])

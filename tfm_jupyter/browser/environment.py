@@ -21,17 +21,16 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
-from ..path import S3Path
-
 __all__ = ["NAMES", "publish", "refresh", "shell_text", "variables"]
 
 NAMES = ("TFM_THIS_DIR", "TFM_OTHER_DIR", "TFM_THIS_SELECTED", "TFM_OTHER_SELECTED", "TFM_LEFT_DIR", "TFM_RIGHT_DIR")
 
 
 def shell_text(path: Any, is_dir: bool = True) -> str:
-    """How a path is written for the shell: S3 folders end in ``/``; the rest as ``str`` gives it."""
+    """How a path is written for the shell: folders in storage (``s3://b/dir/``) end in ``/``, as
+    ``aws s3 ls`` needs; the rest as ``str`` gives it."""
     text = str(path)
-    if isinstance(path, S3Path) and is_dir and not text.endswith("/"):
+    if is_dir and not text.endswith("/") and path.backend.local_name(path) is None:
         return text + "/"
     return text
 

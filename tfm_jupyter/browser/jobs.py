@@ -16,8 +16,8 @@ from typing import Any
 
 from .. import commands, errors, transfer
 from ..data.preview import TABLE_EXTENSIONS, csv_table, parquet_table
-from ..path import LocalPath, S3Path
 from ..results import human_size
+from ..units import plural
 from .pane import Row, extension
 
 __all__ = ["JobRunner"]
@@ -98,75 +98,98 @@ class JobRunner:
         rows = self._chosen(side)
         source_pane, target_pane = browser.pane(side), browser.pane(other)
         target_dir = target_pane.cwd
-        if isinstance(target_dir, S3Path) and not target_dir.bucket:
+        if target_dir.is_listing_root:
             raise ValueError("the other pane shows the bucket list: open a bucket there first")
         if str(target_dir) == str(source_pane.cwd):
             raise ValueError("both panes show the same folder")
         verb = "Move" if move else "Copy"
-        answer = browser.ask(f"{verb} {len(rows)} item(s)?", f"{self._names(rows)}\nto {target_dir}",
+        answer = browser.ask(f"{verb} {plural(len(rows), 'item')}?", f"{self._names(rows)}\nto {target_dir}",
                              (verb, "Cancel"))
         if answer["button"] != verb:
             return
-        pairs = self._resolve_conflicts(other, rows)
-        if not pairs:
-            return
-        if move and all(isinstance(p, LocalPath) for p in (source_pane.cwd, target_dir)):
-            for row, target in pairs:  # a rename on the same disk: no bytes to move, nothing to show
-                transfer.move(browser.child(side, row.name), target, cancel=self._cancel)
-            browser.notify(f"Moved {len(pairs)} item(s)")
-            self._refresh(other, side, focus=pairs[0][1].name)
-            return
-        plans = [transfer.plan_copy(browser.child(side, row.name), target, stream=True) for row, target in pairs]
-        progress = _JobProgress(browser, f"{'Moving' if move else 'Copying'} {len(pairs)} item(s) to {target_dir}",
-                                sum(p.total_bytes for p in plans), sum(len(p.files) for p in plans))
-        started = time.monotonic()
-        for plan in plans:
-            transfer.execute(plan, move=move, progress=progress.for_item(plan), cancel=self._cancel)
-            progress.item_done()
-        progress.finish()
-        browser.notify(f"{'Moved' if move else 'Copied'} {len(pairs)} item(s), {human_size(progress.total_bytes)} in "
-                       f"{time.monotonic() - started:.1f} s")
-        self._refresh(other, *((side,) if move else ()), focus=pairs[0][1].name)
+        pairs, refused = self._resolve_conflicts(other, rows)
+        try:
+            if pairs:
+                self._run_transfer(side, other, pairs, move)
+        finally:  # whatever happened, both panes show what is there now
+            self._refresh(other, *((side,) if move else ()), focus=pairs[0][1].name if pairs else None)
+        if refused:
+            raise errors.TransferError(
+                f"{plural(len(refused), 'name')} refused (nothing written for them): "
+                + "; ".join(f"{name}: {error}" for name, error in list(refused.items())[:3]), refused)
 
-    def _resolve_conflicts(self, target_side: str, rows: list[Row]) -> list[tuple[Row, Any]]:
-        """Ask Overwrite / Skip / Rename / Cancel for each name that exists in the target pane."""
+    def _run_transfer(self, side: str, other: str, pairs: list[tuple[Row, Any]], move: bool) -> None:
+        browser, target_dir = self.browser, self.browser.pane(other).cwd
+        if move:  # renames on one storage (a local disk, SFTP): no bytes to move, nothing to show
+            pairs = [(row, target) for row, target in pairs
+                     if not transfer.try_rename(browser.child(side, row.name), target)]
+            if not pairs:
+                browser.notify("Moved by renaming")
+                return
+        plans = [transfer.plan_copy(browser.child(side, row.name), target, stream=True) for row, target in pairs]
+        progress = _JobProgress(browser, f"{'Moving' if move else 'Copying'} {plural(len(pairs), 'item')} to "
+                                f"{target_dir}", sum(p.total_bytes for p in plans), sum(len(p.files) for p in plans))
+        started = time.monotonic()
+        try:
+            for plan in plans:
+                transfer.execute(plan, move=move, progress=progress.for_item(plan), cancel=self._cancel)
+                progress.item_done()
+        except errors.Cancelled:
+            progress.item_done()
+            raise errors.Cancelled(
+                f"cancelled: {progress.base_files:,} of {progress.total_files:,} files had been "
+                f"{'moved' if move else 'copied'} (only whole files); "
+                + ("every source is still in place" if move else "the rest was not copied")) from None
+        progress.finish()
+        browser.notify(f"{'Moved' if move else 'Copied'} {plural(len(pairs), 'item')}, "
+                       f"{human_size(progress.total_bytes)} in {time.monotonic() - started:.1f} s")
+
+    def _resolve_conflicts(self, target_side: str, rows: list[Row]
+                           ) -> tuple[list[tuple[Row, Any]], dict[str, BaseException]]:
+        """Each row's target through the name gate, asking Overwrite / Skip / Rename / Cancel for each
+        name that exists in the target pane; returns the pairs to transfer and the refused names."""
         target_pane = self.browser.pane(target_side)
+        target_dir = target_pane.cwd
         existing = {r.name for r in target_pane.rows}
-        pairs, remembered = [], None
+        pairs, refused, remembered = [], {}, None
         for row in rows:
-            target = self.browser.child(target_side, row.name)
+            try:
+                target = target_dir.backend.join_below(target_dir, (row.name,))
+            except errors.UnsafeName as exc:
+                refused[row.name] = exc
+                continue
             if row.name in existing:
                 choice = remembered
                 if choice is None:
                     answer = self.browser.ask(f"{row.name} already exists", f"in {target_pane.cwd}",
-                                              CONFLICT_BUTTONS, kind="conflict", allow_all=True)
+                                              CONFLICT_BUTTONS, kind="conflict", allow_all=True, default="Skip")
                     choice = answer["button"]
                     if answer["apply_all"]:
                         remembered = choice
                 if choice == "Cancel" or choice not in CONFLICT_BUTTONS:
-                    return []
+                    return [], refused
                 if choice == "Skip":
                     continue
                 if choice == "Rename":
-                    target = self.browser.child(target_side, _free_name(row.name, existing))
+                    target = target_dir.child(_free_name(row.name, existing))
                     existing.add(target.name)
             pairs.append((row, target))
-        return pairs
+        return pairs, refused
 
     # -- delete, rename, create --------------------------------------------------------------------------
 
     def delete(self, side: str) -> None:
         rows = self._chosen(side)
-        answer = self.browser.ask(f"Delete {len(rows)} item(s)?", f"{self._names(rows)}\nin "
+        answer = self.browser.ask(f"Delete {plural(len(rows), 'item')}?", f"{self._names(rows)}\nin "
                                   f"{self.browser.pane(side).cwd}\nFolders are deleted with everything in them.",
-                                  ("Delete", "Cancel"))
+                                  ("Delete", "Cancel"), default="Cancel")
         if answer["button"] != "Delete":
             return
         paths = [self.browser.child(side, r.name) for r in rows]
-        self.browser.job = {"id": 1, "title": f"Deleting {len(rows)} item(s)", "running": False}
+        self.browser.job = {"id": 1, "title": f"Deleting {plural(len(rows), 'item')}", "running": False}
         neighbour = _neighbour(self.browser.pane(side), {r.name for r in rows})
         report = commands.rm(paths, recursive=True, yes=True)
-        self.browser.notify(f"deleted {len(report)} object(s)")
+        self.browser.notify(f"deleted {plural(len(report), 'object')}")
         self._refresh(side, focus=neighbour)
 
     def rename(self, side: str) -> None:
@@ -179,16 +202,13 @@ class JobRunner:
         _check_name(name, self.browser.pane(side))
         source = self.browser.child(side, row.name)
         target = self.browser.child(side, name)
-        if isinstance(source, LocalPath):
-            source.rename(target)
-        else:
-            transfer.move(source, target, progress=False, cancel=self._cancel)
+        transfer.move(source, target, progress=False, cancel=self._cancel)
         self.browser.notify(f"renamed {row.name} to {name}")
         self._refresh(side, focus=name)
 
     def create(self, side: str, directory: bool) -> None:
         pane = self.browser.pane(side)
-        if isinstance(pane.cwd, S3Path) and not pane.cwd.bucket:
+        if pane.cwd.is_listing_root:
             raise ValueError("cannot create files in the bucket list")
         kind = "folder" if directory else "file"
         answer = self.browser.ask(f"New {kind}", f"in {pane.cwd}", ("Create", "Cancel"), kind="prompt", value="")
@@ -211,7 +231,7 @@ class JobRunner:
         from .. import search
 
         root = self.browser.pane(side).cwd
-        if isinstance(root, S3Path) and not root.bucket:
+        if root.is_listing_root:
             raise ValueError("open a bucket first: searching every bucket is not supported")
         if kind == "name":
             glob = pattern if any(ch in pattern for ch in "*?[") else f"*{pattern}*"
@@ -233,7 +253,7 @@ class JobRunner:
                 batch, last = [], time.monotonic()
         self.browser.send({"type": "results", "pane": side, "search": search_id, "items": batch, "done": True,
                            "more": more})
-        self.browser.notify(f"found {count:,} file(s){' (and more)' if more else ''} below {root}")
+        self.browser.notify(f"found {plural(count, 'file')}{' (and more)' if more else ''} below {root}")
 
     # -- preview ------------------------------------------------------------------------------------------
 
@@ -254,8 +274,6 @@ def _neighbour(pane: Any, removed: set[str]) -> str | None:
 
 
 def _relative(path: Any, root: Any) -> str:
-    if isinstance(path, S3Path):
-        return path.key[len(root.dir_prefix):]
     return path.relative_to(root).as_posix()
 
 
@@ -279,9 +297,10 @@ def _free_name(name: str, taken: set[str]) -> str:
 def _preview(path: Any, row: Row) -> dict[str, Any]:
     meta: dict[str, Any] = {"size": human_size(row.size), "modified": time.strftime(
         "%Y-%m-%d %H:%M:%S", time.localtime(row.mtime)) if row.mtime else ""}
-    if isinstance(path, S3Path):
-        info = path.info
-        meta.update({"content type": info.content_type, "storage class": info.storage_class, "etag": info.etag})
+    if path.backend.local_name(path) is None:  # what the storage says beyond size and time
+        info = path.backend.metadata(path)
+        meta.update({"content type": info.get("content_type"), "storage class": info.get("storage_class"),
+                     "etag": info.get("etag")})
     meta["location"] = str(path)
     ext = extension(row.name)
     if ext in IMAGE_TYPES and (row.size or 0) <= IMAGE_LIMIT:

@@ -23,7 +23,8 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..path import Path, S3Path
+from .. import meter as request_meter
+from ..path import Path
 from .compare import compare_panes, synchronize_panes
 from .environment import publish, refresh
 from .jobs import JobRunner
@@ -73,9 +74,7 @@ class Browser(anywidget.AnyWidget):
         self.jobs = JobRunner(self)
         self._dialog_ids = itertools.count(1)
         self._answers: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
-        from ..s3.stores import meter_reading
-
-        self._meter_start = meter_reading()
+        self._meter_start = request_meter.reading()
         self.observe(lambda _: publish(self), names=["active"])
         self.on_msg(self._on_message)
         for side in SIDES:
@@ -110,9 +109,7 @@ class Browser(anywidget.AnyWidget):
         future.add_done_callback(self._finished)
 
     def _finished(self, future: Future[Any]) -> None:
-        from ..s3.stores import meter_reading
-
-        self.meter = {"text": "since opened: " + (meter_reading() - self._meter_start).summary()}
+        self.meter = {"text": "since opened: " + (request_meter.reading() - self._meter_start).summary()}
         self._pending.discard(future)
 
     def wait(self, timeout: float = 60) -> None:
@@ -258,10 +255,9 @@ class Browser(anywidget.AnyWidget):
 
     def _parent(self, side: str) -> None:
         cwd = self.pane(side).cwd
-        if isinstance(cwd, S3Path) and cwd.bucket and not cwd.key:
-            self.navigate(side, Path("s3://"), focus=cwd.bucket)  # from a bucket up to the bucket list
-        elif cwd.parent != cwd:
-            self.navigate(side, cwd.parent, focus=cwd.name)
+        up = cwd.up  # from a bucket's root up to the bucket list
+        if up != cwd:
+            self.navigate(side, up, focus=cwd.name or getattr(cwd, "authority", None))
 
     def _cd(self, side: str, text: str) -> None:
         from ..commands import resolve
@@ -275,15 +271,18 @@ class Browser(anywidget.AnyWidget):
 
     def ask(self, title: str, message: str = "", buttons: tuple[str, ...] = ("OK", "Cancel"), *,
             kind: str = "confirm", value: str | None = None, allow_all: bool = False,
-            checkbox: str | None = None) -> dict[str, Any]:
+            checkbox: str | None = None, checked: bool = False, default: str | None = None) -> dict[str, Any]:
         """Show a dialog and wait for the answer: ``{'button', 'value', 'apply_all'}`` (``apply_all`` is
-        the check box: "apply to all" with ``allow_all``, or one labelled ``checkbox``)."""
+        the check box: "apply to all" with ``allow_all``, or one labelled ``checkbox``, ticked at first
+        with ``checked``).  ``default`` names the button Enter presses (the first one otherwise):
+        destructive dialogs name the safe choice."""
         dialog_id = next(self._dialog_ids)
         event = threading.Event()
         answer: dict[str, Any] = {"button": "Cancel", "value": None, "apply_all": False}
         self._answers[dialog_id] = (event, answer)
         self.dialog = {"id": dialog_id, "kind": kind, "title": title, "message": message, "buttons": list(buttons),
-                       "value": value, "allow_all": allow_all, "checkbox": checkbox}
+                       "value": value, "allow_all": allow_all, "checkbox": checkbox, "checked": checked,
+                       "default": default}
         try:
             while not event.wait(0.5):
                 if self.comm is None:  # the widget was closed: nobody will answer

@@ -71,8 +71,8 @@ class _ListingBuilder:
         old = self.children.get(name)
         self.children[name] = info if old is None else old.merged(info)
 
-    def build(self, is_bucket_root: bool) -> Listing:
-        return Listing(MappingProxyType(self.children), self.marker, is_bucket_root)
+    def build(self, dir_exists: bool) -> Listing:
+        return Listing(MappingProxyType(self.children), self.marker, dir_exists)
 
 
 def listing_from_pages(prefix: str, pages: Iterable[Mapping[str, Any]]) -> Listing:
@@ -88,7 +88,7 @@ def listing_from_pages(prefix: str, pages: Iterable[Mapping[str, Any]]) -> Listi
                 builder.marker = info_from_contents(item)
         for common in page.get("CommonPrefixes", ()):
             builder.add(common["Prefix"][start:-1], DIRECTORY)
-    return builder.build(is_bucket_root=not prefix)
+    return builder.build(dir_exists=not prefix)
 
 
 def split_key(key: str) -> tuple[str, str]:
@@ -120,7 +120,7 @@ def tree_from_pages(prefix: str, pages: Iterable[Mapping[str, Any]]) -> dict[str
                 builder_for(parent).add(name, info_from_contents(item))
             else:  # a key ending in '/' is the marker of that prefix
                 builder_for(parent).marker = info_from_contents(item)
-    return {p: b.build(is_bucket_root=not p) for p, b in builders.items()}
+    return {p: b.build(dir_exists=not p) for p, b in builders.items()}
 
 
 # -- JSON codec for the persistent cache (no pickle: a cache file must never be able to run code) -----
@@ -141,7 +141,7 @@ def _info_fields(info: ObjectInfo) -> list[Any]:
 
 def _listing_json(listing: Listing) -> dict[str, Any]:
     return {"c": {name: _info_fields(info) for name, info in listing.children.items()},
-            "m": _info_fields(listing.marker) if listing.marker else None, "r": listing.is_bucket_root}
+            "m": _info_fields(listing.marker) if listing.marker else None, "r": listing.dir_exists}
 
 
 def _listing_from(data: dict[str, Any]) -> Listing:
