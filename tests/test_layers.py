@@ -71,3 +71,53 @@ def test_no_module_imports_another_modules_private_names(name):
                if imported.startswith("tfm_jupyter") and imported != name
                for n in names if n.startswith("_") and not n.startswith("__")]
     assert reached == []
+
+
+# -- the seam: above backends/ and the path layer, nothing but the Backend interface ---------------------
+
+ABOVE_THE_SEAM = sorted(name for name in MODULES if "." in name and name.split(".")[1] not in (
+    "backends", "s3", "errors", "uri", "entries", "names", "units", "cache", "persist", "cancel", "prefetch",
+    "guard", "path", "storage_path", "server", "demo", "__init__", "checksum"))
+CONCRETE_PATH_CLASSES = {"S3Path", "LocalPath", "StoragePath", "PosixPath", "PureS3Path", "PurePosixPath"}
+STORE_NAMES = {"get_store", "client_for", "get_client", "S3Store", "Stores", "S3Client"}
+
+
+def seam_violations(path: pathlib.Path) -> list[str]:
+    """isinstance/issubclass on a concrete path class, and any reach into a store, an SDK client or a
+    backend's own module, in one module's source."""
+    found = []
+    current = module_name(path)
+    for imported, names in imports_of(path, module_level_only=False):
+        if imported.startswith(("tfm_jupyter.s3", "tfm_jupyter.backends.")) or imported in ("boto3", "botocore"):
+            found.append(f"imports {imported} {names}")
+        found.extend(f"imports {imported}.{name}" for name in names if name in STORE_NAMES | CONCRETE_PATH_CLASSES)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("isinstance", "issubclass"):
+            classes = node.args[1] if len(node.args) > 1 else None
+            named = {getattr(n, "id", getattr(n, "attr", None)) for n in ast.walk(classes)} if classes else set()
+            found.extend(f"{current}:{node.lineno} isinstance on {name}" for name in named & CONCRETE_PATH_CLASSES)
+        if isinstance(node, ast.Attribute) and node.attr in STORE_NAMES:
+            found.append(f"{current}:{node.lineno} reaches .{node.attr}")
+    return found
+
+
+def test_the_seam_has_modules_to_check():
+    assert {"tfm_jupyter.transfer", "tfm_jupyter.synchronize", "tfm_jupyter.search", "tfm_jupyter.commands",
+            "tfm_jupyter.completion", "tfm_jupyter.magics", "tfm_jupyter.browser.jobs", "tfm_jupyter.data.fs",
+            "tfm_jupyter.meter"} <= set(ABOVE_THE_SEAM)
+
+
+@pytest.mark.parametrize("name", ABOVE_THE_SEAM)
+def test_above_the_seam_only_the_backend_interface_is_spoken(name):
+    assert seam_violations(MODULES[name]) == []
+
+
+def test_the_seam_check_sees_a_violation(tmp_path):
+    """The check itself can fail: a module that branches on S3Path and asks the store is caught."""
+    bad = PACKAGE / "browser" / "_seam_probe.py"
+    try:
+        bad.write_text("from ..path import S3Path\nfrom ..s3.stores import get_store\n\n"
+                       "def f(p):\n    return isinstance(p, S3Path) and get_store()\n")
+        assert len(seam_violations(bad)) >= 3
+    finally:
+        bad.unlink()

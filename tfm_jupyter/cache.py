@@ -163,7 +163,8 @@ class S3Cache:
             return False, None
         try:
             value = self._decode(row[0])
-        except (ValueError, KeyError, TypeError):  # written by another version: ignore it
+        except Exception as exc:  # another version's row, or a damaged or crafted file: never trusted
+            disk.malformed(f"{type(exc).__name__}: {exc}")
             return False, None
         self._entries[cache_key] = _Entry(value, self._clock() + min(row[1], self.default_ttl), 0)
         self._by_location.setdefault((cache_key[1], cache_key[2]), set()).add(cache_key)

@@ -241,7 +241,7 @@ class S3Magics(Magics):
     @_one_line_errors
     def s3cache(self, line: str) -> Any:
         """Cache statistics, ``clear``, or ``--ttl N`` / ``--max-entries N``."""
-        from .s3.stores import clear_s3_cache, configure_s3_cache, get_s3_cache_stats
+        from . import clear_s3_cache, configure_s3_cache, get_s3_cache_stats
 
         args = _parse(self.s3cache, line)
         if args.ttl is not None or args.max_entries is not None:

@@ -1,13 +1,17 @@
 """The cache's optional second level on disk: an SQLite file shared by kernels and restarts.
 
 Values arrive already encoded as JSON text (the storage layer owns the codec: no pickle, so a
-cache file can never run code).  Expiry uses wall-clock time so it means the same in every
-process.  Any SQLite problem - a corrupt, locked or unwritable file - disables the disk level for
-this process with one warning; the in-memory cache and S3 keep working.
+cache file can never run code, and every row is validated when it is read).  The file holds key
+names, so it is private: its folder is 0700 and the file (with SQLite's ``-wal``/``-shm``) 0600,
+also when they existed before.  Expiry uses wall-clock time so it means the same in every process.
+Any SQLite problem - a corrupt, locked or unwritable file - disables the disk level for this
+process with one warning, and malformed rows are ignored with one warning; the in-memory cache
+and S3 keep working.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -47,6 +51,14 @@ def cache_file(location: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _private_file(path: Path) -> None:
+    """Make ``path``'s folder 0700 and ``path`` 0600 (created empty if missing)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
+
+
 def for_pattern(location: str | os.PathLike[str], pattern: str | None) -> Path:
     """The file for the cache of one bucket pattern: ``s3cache-<hash>.sqlite3`` beside the default's."""
     path = cache_file(location)
@@ -62,14 +74,18 @@ class DiskCache:
     def __init__(self, path: str | os.PathLike[str], timeout: float = 0.2):
         self.path = cache_file(path)
         self.broken: str | None = None
+        self._warned_malformed = False
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(self.path)
             self._db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False,
                                        isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(SCHEMA)
+            for companion in ("-wal", "-shm"):  # SQLite makes them like the database; older ones may not be
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(f"{self.path}{companion}", 0o600)
             self._db.execute("DELETE FROM entries WHERE expires <= ?", (time.time(),))
         except (sqlite3.Error, OSError) as exc:
             self._disable(exc)
@@ -85,6 +101,13 @@ class DiskCache:
             except sqlite3.Error:
                 pass
             self._db = None
+
+    def malformed(self, detail: str) -> None:
+        """A row that is not a cached answer of ours was read (and ignored): say so once."""
+        if not self._warned_malformed:
+            self._warned_malformed = True
+            warnings.warn(f"the persistent S3 cache at {self.path} holds malformed entries, which are ignored "
+                          f"({detail}); delete the file to start afresh", RuntimeWarning, stacklevel=4)
 
     def _run(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -103,6 +126,9 @@ class DiskCache:
         if not rows:
             return None
         value, expires = rows[0]
+        if not isinstance(value, str) or isinstance(expires, bool) or not isinstance(expires, (int, float)):
+            self.malformed(f"a row of types {type(value).__name__}, {type(expires).__name__}")
+            return None
         left = expires - time.time()
         return (value, left) if left > 0 else None
 

@@ -25,8 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from . import errors
-from .backends import Batch
-from .backends.batch import default_batch
+from .backends import Batch, default_batch
 from .cancel import cancel_scope
 from .path import Path
 from .storage_path import use_transfers
@@ -129,6 +128,11 @@ def _run_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter:
         _settle(running, failures, reporter, cancel, finished_only=False)
         finished = True
     finally:
+        if not finished:  # a cancel or an error: what already arrived is counted, and kept
+            for entry in [entry for entry in running if entry[2].done()]:
+                job, batch, handle = entry
+                _run_one(job, failures, reporter, functools.partial(batch.result, job, handle))
+                running.remove(entry)
         for batch in batches.values():
             batch.close(cancel=not finished)
         for job, batch, _ in running:  # failed to arrive, or cancelled

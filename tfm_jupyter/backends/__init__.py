@@ -17,10 +17,10 @@ import threading
 from typing import Any
 
 from .base import Backend
-from .batch import Batch, FileJob, ThreadBatch
+from .batch import Batch, FileJob, ThreadBatch, default_batch
 
-__all__ = ["Backend", "Batch", "FileJob", "ThreadBatch", "get_backend", "live_backends", "path_class_of",
-           "register_backend", "registered_scheme"]
+__all__ = ["Backend", "Batch", "FileJob", "ThreadBatch", "default_batch", "get_backend", "live_backends",
+           "path_class_of", "register_backend", "registered_scheme"]
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _ALIASES = {"s3a": "s3"}  # Hadoop's name for S3

@@ -102,16 +102,17 @@ class LocalBackend(Backend):
     # -- names and places -------------------------------------------------------------------------
 
     def join_below(self, base: Any, parts: tuple[str, ...]) -> Any:
-        """The name gate, plus what only the disk can tell: no symlink on the way down leads out of
-        ``base`` (the target is resolved, so ``base`` itself may be a link)."""
+        """The name gate, plus what only the disk can tell: no symlink on the way down, the last name
+        included, leads out of ``base`` (``base`` itself is the caller's choice and may be a link)."""
         joined = super().join_below(base, parts)
-        if len(parts) > 1:  # one name lands in base itself, which may be a link
-            real_base = os.path.realpath(base)
-            real_parent = os.path.realpath(os.path.dirname(joined))
-            if real_parent != real_base and not real_parent.startswith(real_base.rstrip(os.sep) + os.sep):
-                raise errors.UnsafeName(
-                    f"refused: {'/'.join(parts)!r} would be written through a symlink that leads out of the "
-                    f"target folder (to {real_parent})", str(base), "copy")
+        if not parts or (len(parts) == 1 and not os.path.islink(joined)):
+            return joined  # a plain name right below base stays there
+        real_base = os.path.realpath(base).rstrip(os.sep) + os.sep
+        real = os.path.realpath(joined)
+        if not real.startswith(real_base):
+            raise errors.UnsafeName(
+                f"refused: {'/'.join(parts)!r} would be written through a symlink that leads out of the "
+                f"target folder (to {real})", str(base), "copy")
         return joined
 
     def location(self, path: Any) -> tuple[str, ...]:

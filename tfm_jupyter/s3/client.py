@@ -66,9 +66,14 @@ class S3Settings:
         return max(self.max_pool_connections, self.small_file_concurrency, self.max_concurrency)
 
     @property
+    def shown_endpoint(self) -> str | None:
+        """The endpoint without any ``user:password@`` in it: how messages, reprs and stats name it."""
+        return errors.strip_userinfo(self.endpoint_url) if self.endpoint_url else None
+
+    @property
     def label(self) -> str:
         """Where and as whom, for messages: ``endpoint http://…, profile p`` (never a credential)."""
-        shown = [f"endpoint {self.endpoint_url}" if self.endpoint_url else "AWS"]
+        shown = [f"endpoint {self.shown_endpoint}" if self.endpoint_url else "AWS"]
         if self.profile:
             shown.append(f"profile {self.profile}")
         if self.anonymous:
@@ -77,7 +82,7 @@ class S3Settings:
 
     def __repr__(self) -> str:  # never show credentials, even by accident
         shown = ", ".join(
-            f"{name}={getattr(self, name)!r}"
+            f"{name}={getattr(self, 'shown_endpoint' if name == 'endpoint_url' else name)!r}"
             for name in ("endpoint_url", "profile", "region", "retry_mode", "max_attempts",
                          "connect_timeout", "read_timeout", "anonymous")
         )
@@ -113,7 +118,8 @@ class S3Client:
         environment too) and its profile: how the meter and error messages name it."""
         if self._boto is None or self.settings.endpoint_url:
             return self.settings.label
-        return self.settings.label.replace("AWS", f"endpoint {self._boto.meta.endpoint_url}", 1)
+        resolved = errors.strip_userinfo(self._boto.meta.endpoint_url)
+        return self.settings.label.replace("AWS", f"endpoint {resolved}", 1)
 
     @property
     def boto(self) -> Any:
@@ -258,6 +264,8 @@ class ClientRegistry:
     """The default settings, the settings of bucket patterns, and one client per distinct setting.
 
     The most specific pattern wins: an exact bucket name over any glob, a longer glob over a shorter.
+    Patterns with identical settings share one client (a copy between their buckets stays
+    server-side); the default client is its own (its errors name no pattern).
     """
 
     def __init__(self) -> None:
@@ -265,7 +273,8 @@ class ClientRegistry:
         self._default = S3Settings()
         self._patterns: dict[str, S3Settings] = {}
         self._clients: dict[tuple[S3Settings, bool], S3Client] = {}
-        self._listeners: list[Callable[[str | None, bool], None]] = []
+        self._every_client: list[S3Client] = []  # the meter counts retired clients too
+        self._listeners: list[Callable[[list[str | None], bool], None]] = []
         self.counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
 
@@ -273,9 +282,9 @@ class ClientRegistry:
         with self._counts_lock:
             self.counts[operation] += 1
 
-    def on_change(self, listener: Callable[[str | None, bool], None]) -> None:
-        """``listener(pattern, everything)`` runs after each change: ``pattern`` (None: the default)
-        was reconfigured, or with ``everything`` all settings were reset."""
+    def on_change(self, listener: Callable[[list[str | None], bool], None]) -> None:
+        """``listener(patterns, everything)`` runs after each change: the ``patterns`` (None: the
+        default) whose client was rebuilt, or with ``everything`` all settings were reset."""
         self._listeners.append(listener)
 
     def configure(self, bucket: str | None, changes: dict[str, Any]) -> S3Settings:
@@ -289,15 +298,16 @@ class ClientRegistry:
                 new = self._patterns[bucket] = replace(S3Settings(), **changes)  # a later call replaces
             for key in [k for k in self._clients if k[0] in (*old, new)]:
                 del self._clients[key]  # rebuilt on next use: the environment may have changed too
+            affected = [bucket, *(p for p, settings in self._patterns.items() if settings in (*old, new))]
         for listener in list(self._listeners):
-            listener(bucket, False)
+            listener(list(dict.fromkeys(affected)), False)
         return new
 
     def reset(self) -> None:
         with self._lock:
             self._default, self._patterns, self._clients = S3Settings(), {}, {}
         for listener in list(self._listeners):
-            listener(None, True)
+            listener([None], True)
 
     @property
     def default_settings(self) -> S3Settings:
@@ -323,6 +333,7 @@ class ClientRegistry:
             if client is None:
                 client = self._clients[key] = S3Client(settings, self._tally,
                                                        settings.label if pattern is not None else "")
+                self._every_client.append(client)
             return client
 
     def request_counts(self) -> Counter[str]:
@@ -331,12 +342,14 @@ class ClientRegistry:
             return Counter(self.counts)
 
     def requests_by_endpoint(self) -> dict[str, dict[str, int]]:
-        """The live clients' requests by endpoint label, then by operation."""
+        """Every client's requests (the default's and retired ones' too) by endpoint label, then by
+        operation."""
         split: dict[str, Counter[str]] = {}
         with self._lock:
-            clients = list(self._clients.values())
+            clients = list(self._every_client)
         for client in clients:
-            split.setdefault(client.label, Counter()).update(client.counts)
+            if client.counts:
+                split.setdefault(client.label, Counter()).update(client.counts)
         return {label: dict(counts) for label, counts in split.items()}
 
     def exact_buckets(self) -> list[str]:
@@ -391,6 +404,11 @@ def configure_s3(
                                                 small_file_concurrency), strict=True)
         if value is not None
     }
+    if endpoint_url:  # a password in the URL itself is a secret like any other
+        from urllib.parse import urlsplit
+
+        for part in (urlsplit(endpoint_url).password, urlsplit(endpoint_url).username):
+            errors.register_secret(part)
     if aws_access_key_id or aws_secret_access_key or aws_session_token:
         changes["credentials"] = (aws_access_key_id, aws_secret_access_key, aws_session_token)
         for secret in changes["credentials"]:

@@ -132,7 +132,15 @@ def encode(value: Any) -> str:
 
 
 def decode(text: str) -> Any:
-    return _from_json(json.loads(text))
+    """The answer :func:`encode` wrote; ``ValueError`` for anything else (another version's rows, a
+    damaged or crafted file): a cache file is never trusted further than its shape."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), str):
+        raise ValueError("not a cached answer")
+    return _from_json(data)
 
 
 def _info_fields(info: ObjectInfo) -> list[Any]:
@@ -144,9 +152,30 @@ def _listing_json(listing: Listing) -> dict[str, Any]:
             "m": _info_fields(listing.marker) if listing.marker else None, "r": listing.dir_exists}
 
 
-def _listing_from(data: dict[str, Any]) -> Listing:
-    children = {name: ObjectInfo(*fields) for name, fields in data["c"].items()}
-    return Listing(MappingProxyType(children), ObjectInfo(*data["m"]) if data["m"] else None, data["r"])
+_FIELD_TYPES = ((bool,), (bool,), (int,), (int, float, type(None)), (str, type(None)), (str, type(None)),
+                (str, type(None)))
+
+
+def _info_from(fields: Any) -> ObjectInfo:
+    """An ObjectInfo from its stored fields, checked one by one (a size is a whole number, never text)."""
+    if not isinstance(fields, list) or len(fields) != len(_FIELD_TYPES):
+        raise ValueError("not an object's facts")
+    for value, types in zip(fields, _FIELD_TYPES, strict=True):
+        if not isinstance(value, types) or (types == (int,) and (isinstance(value, bool) or value < 0)):
+            raise ValueError(f"{value!r} is not a stored fact of that kind")
+    return ObjectInfo(*fields)
+
+
+def _listing_from(data: Any) -> Listing:
+    if not isinstance(data, dict) or not isinstance(data.get("c"), dict) or not isinstance(data.get("r"), bool):
+        raise ValueError("not a listing")
+    children = {}
+    for name, fields in data["c"].items():
+        if "/" in name:  # a delimiter listing never names a child with a '/'
+            raise ValueError(f"{name!r} cannot be a child in a listing")
+        children[name] = _info_from(fields)
+    marker = _info_from(data["m"]) if data.get("m") is not None else None
+    return Listing(MappingProxyType(children), marker, data["r"])
 
 
 def _to_json(value: Any) -> Any:
@@ -170,9 +199,29 @@ def _from_json(data: dict[str, Any]) -> Any:
     if kind == "missing":
         return NOT_FOUND
     if kind == "info":
-        return ObjectInfo(*value)
+        return _info_from(value)
     if kind == "listing":
         return _listing_from(value)
     if kind == "tree":
+        if not isinstance(value, dict) or not all(p == "" or p.endswith("/") for p in value):
+            raise ValueError("not a tree of listings")
         return {prefix: _listing_from(listing) for prefix, listing in value.items()}
-    return value
+    if kind == "json" and _plain(value):
+        return value
+    raise ValueError(f"unknown kind of cached answer {kind!r}")
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Bucket names, an object's metadata: shallow JSON of strings, numbers and flags."""
+    if isinstance(value, _SCALARS):
+        return not isinstance(value, int) or isinstance(value, bool) or value >= 0
+    if depth >= 3:
+        return False
+    if isinstance(value, list):
+        return all(_plain(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    return False

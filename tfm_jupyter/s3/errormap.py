@@ -73,7 +73,7 @@ def _translate(exc: Exception, operation: str, params: dict[str, Any] | None, se
             f"{api} timed out after {settings.max_attempts} attempts; the endpoint is slow or unreachable "
             "(timeouts are set with configure_s3(connect_timeout=..., read_timeout=...))", location, api)
     if isinstance(exc, (bce.EndpointConnectionError, bce.ProxyConnectionError, bce.SSLError)):
-        endpoint = settings.endpoint_url or "the AWS endpoint"
+        endpoint = settings.shown_endpoint or "the AWS endpoint"
         return errors.EndpointUnreachable(
             f"{api}: cannot connect to {endpoint}; check the network, AWS_ENDPOINT_URL or "
             "configure_s3(endpoint_url=...)", location, api)

@@ -99,11 +99,11 @@ class Stores:
         path = default_path() if self._persist is True else self._persist
         cache.attach_disk(DiskCache(for_pattern(path, pattern)), PERSISTED, encode, decode)
 
-    def _reconfigured(self, pattern: str | None, everything: bool) -> None:
+    def _reconfigured(self, patterns: list[str | None], everything: bool) -> None:
         with self._lock:
             if everything:
                 self._stores = {None: self._stores[None]} if None in self._stores else {}
-            changed = list(self._stores.items()) if everything else [(pattern, self._stores.get(pattern))]
+            changed = list(self._stores.items()) if everything else [(p, self._stores.get(p)) for p in patterns]
         for slot, store in changed:
             if store is not None:
                 store.client = client.registry.client_of(slot)
