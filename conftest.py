@@ -107,6 +107,9 @@ def _fresh_library_state() -> Iterator[None]:
     yield
     configure_s3_cache(persist=False)
     client.reset_s3_configuration()
+    from tfm_jupyter.config import reset_storage_configuration
+
+    reset_storage_configuration()
 
 
 @pytest.fixture
@@ -184,3 +187,51 @@ def interrupt_main() -> Iterator[Any]:
 def only(counts: Counter, **expected: int) -> bool:
     """True when ``counts`` holds exactly ``expected`` (operations not named must be zero)."""
     return +counts == Counter(expected)
+
+
+# -- other storage: real servers, started on first use and stopped with the session ---------------------
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[Any]:
+    """OpenSSH's sshd on a loopback port, its SFTP requests logged (``sshd.requests()``)."""
+    from servers import SSHServer
+
+    server = SSHServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ftpd() -> Iterator[Any]:
+    """pyftpdlib on a loopback port, its commands counted (``ftpd.counted()``)."""
+    import logging
+
+    from servers import FTPServer
+
+    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+    server = FTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sftp_root(sshd) -> Any:
+    """A fresh folder on the SSH server, as ``Path('sftp://127.0.0.1:PORT/…')`` (configured explicitly)."""
+    from tfm_jupyter import Path, configure_storage
+
+    configure_storage(f"sftp://127.0.0.1:{sshd.port}", **sshd.options())
+    root = Path(sshd.uri(f"t-{uuid.uuid4().hex[:12]}"))
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def ftp_root(ftpd) -> Any:
+    """A fresh folder on the FTP server, as ``Path('ftp://tfm@127.0.0.1:PORT/…')``."""
+    from tfm_jupyter import Path, configure_storage
+
+    configure_storage(f"ftp://127.0.0.1:{ftpd.port}", password=ftpd.password)
+    root = Path(ftpd.uri(f"t-{uuid.uuid4().hex[:12]}"))
+    root.mkdir()
+    return root

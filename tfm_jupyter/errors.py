@@ -181,8 +181,14 @@ class UnsafeName(S3Error, PermissionError):
 class Cancelled(Exception):
     """A transfer or search was cancelled from another thread (e.g. the browser's Cancel button).
 
-    Like KeyboardInterrupt, cancelling aborts in-flight uploads and leaves no partial files.
+    Like KeyboardInterrupt, cancelling aborts in-flight uploads and leaves no partial files.  A
+    cancelled transfer says how far it got: ``arrived`` files were confirmed, ``in_flight`` were on
+    their way (each may or may not have landed, whole), of ``total`` planned so far.
     """
+
+    def __init__(self, message: str = "cancelled", *, arrived: int = 0, in_flight: int = 0, total: int = 0):
+        super().__init__(message)
+        self.arrived, self.in_flight, self.total = arrived, in_flight, total
 
 
 class CommandError(ValueError):

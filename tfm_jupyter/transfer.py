@@ -16,6 +16,7 @@ big tree is executed while it is still being listed.  Nothing is ever lost:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import sys
@@ -62,6 +63,13 @@ def _execute(plan: TransferPlan, progress: Progress, cancel: threading.Event | N
     try:
         _make_directories(plan.directories)
         _run_jobs(plan.files, failures, reporter, cancel, later)
+    except errors.Cancelled as exc:
+        in_flight = getattr(exc, "in_flight", 0)
+        raise errors.Cancelled(
+            f"transfer cancelled: {reporter.files_done:,} of {reporter.total_files:,} files had arrived"
+            + (f", {in_flight:,} more {'was' if in_flight == 1 else 'were'} in flight (each landed whole or not "
+               "at all)" if in_flight else "") + "; nothing partial was left behind",
+            arrived=reporter.files_done, in_flight=in_flight, total=reporter.total_files) from None
     finally:
         later.close()
         reporter.close()
@@ -127,15 +135,19 @@ def _run_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter:
                 _settle(running, failures, reporter, cancel, finished_only=True)  # progress as they end
         _settle(running, failures, reporter, cancel, finished_only=False)
         finished = True
+    except errors.Cancelled as exc:
+        exc.in_flight = sum(not handle.done() for _, _, handle in running)  # as the cancel found them
+        raise
     finally:
-        if not finished:  # a cancel or an error: what already arrived is counted, and kept
+        if not finished:  # a cancel or an error: what had arrived is counted, and kept
             for entry in [entry for entry in running if entry[2].done()]:
                 job, batch, handle = entry
-                _run_one(job, failures, reporter, functools.partial(batch.result, job, handle))
+                with contextlib.suppress(OSError):
+                    _run_one(job, failures, reporter, functools.partial(batch.result, job, handle))
                 running.remove(entry)
         for batch in batches.values():
             batch.close(cancel=not finished)
-        for job, batch, _ in running:  # failed to arrive, or cancelled
+        for job, batch, _ in running:  # cancelled in flight: landed whole or not at all, we cannot know
             batch.abandoned(job)
 
 

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from .config import take_password
+
 __all__ = [
     "MAX_KEY_BYTES",
     "PureS3Path",
@@ -145,6 +147,8 @@ class PureURIPath:
         authority, _, key = uri[len(cls.scheme) + 3:].partition("/")
         if not authority and key:
             raise ValueError(f"URI {uri!r} has no {cls.authority_noun}")
+        if "@" in authority:  # user:password@host: the password is kept aside, never in the path
+            authority = take_password(cls.scheme, authority)
         return (cls.check_authority(authority) if authority else ""), cls.key_parts(key)
 
     authority_noun = "bucket"

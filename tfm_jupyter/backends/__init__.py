@@ -30,6 +30,9 @@ _backends: dict[str, Backend | str] = {
     "s3": "tfm_jupyter.backends.s3:S3Backend",
     "file": "tfm_jupyter.backends.local:LocalBackend",
     "memory": "tfm_jupyter.backends.memory:MemoryBackend",
+    "sftp": "tfm_jupyter.backends.sftp:SFTPBackend",
+    "ftp": "tfm_jupyter.backends.ftp:FTPBackend",
+    "ftps": "tfm_jupyter.backends.ftp:FTPSBackend",
 }
 _path_classes: dict[str, Any] = {}
 

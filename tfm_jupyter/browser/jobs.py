@@ -134,12 +134,15 @@ class JobRunner:
             for plan in plans:
                 transfer.execute(plan, move=move, progress=progress.for_item(plan), cancel=self._cancel)
                 progress.item_done()
-        except errors.Cancelled:
+        except errors.Cancelled as exc:
             progress.item_done()
+            verb = "moved" if move else "copied"
+            in_flight = f"; {exc.in_flight:,} more {'was' if exc.in_flight == 1 else 'were'} in flight and may have " \
+                        "arrived, whole" if exc.in_flight else ""
             raise errors.Cancelled(
-                f"cancelled: {progress.base_files:,} of {progress.total_files:,} files had been "
-                f"{'moved' if move else 'copied'} (only whole files); "
-                + ("every source is still in place" if move else "the rest was not copied")) from None
+                f"cancelled: {progress.base_files:,} of {progress.total_files:,} files had been {verb}{in_flight}; "
+                + ("every source is still in place" if move else "nothing partial was left behind"),
+                arrived=progress.base_files, in_flight=exc.in_flight, total=progress.total_files) from None
         progress.finish()
         browser.notify(f"{'Moved' if move else 'Copied'} {plural(len(pairs), 'item')}, "
                        f"{human_size(progress.total_bytes)} in {time.monotonic() - started:.1f} s")
