@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-repeat install browser bench bench-latency
+.PHONY: demo test test-repeat install browser system bench bench-latency
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,19 +12,24 @@ $(BIN)/python:
 ## install: the package (editable) with everything the demo and the tests need
 install: $(BIN)/python
 	$(PIP) install -e '.[test]'
-	$(BIN)/python -c "import tfm_jupyter, moto, jupyterlab, nbval, playwright"
+	$(BIN)/python -c "import tfm_jupyter, moto, jupyterlab, nbval, playwright, paramiko, pyftpdlib"
 	test -s tfm_jupyter/static/widget.js
 
 ## browser: Debian's headless chromium for the widget tests (never `playwright install`)
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+## system: the Debian packages the tests start: chromium (real-browser tests) and OpenSSH's sshd (SFTP)
+system:
+	@(command -v chromium >/dev/null && test -x /usr/sbin/sshd) || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium openssh-server >/dev/null)
+
 ## demo: JupyterLab on notebooks/ against an embedded, seeded local S3 server
 demo: install
 	$(BIN)/python -m tfm_jupyter.demo lab
 
 ## test: install, then every check: lint, JS unit tests, Python tests, notebooks, real-browser tests
-test: install browser
+test: install system
 	$(BIN)/ruff check --no-cache tfm_jupyter tests benchmarks conftest.py
 	cd js && npm test
 	$(BIN)/pytest

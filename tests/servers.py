@@ -110,7 +110,8 @@ class SSHServer:
 class FTPServer:
     """pyftpdlib on a folder with one user, in a thread; counts every command it receives."""
 
-    def __init__(self, user: str = "tfm", password: str = "ftp-test-password-0123") -> None:
+    def __init__(self, user: str = "tfm", password: str = "ftp-test-password-0123", tls: tuple | None = None) -> None:
+        self.tls = tls  # (certificate file, key file): offer AUTH TLS
         self.dir = Path(tempfile.mkdtemp(prefix="tfm-ftpd-"))
         self.user, self.password = user, password
         self.port = free_port()
@@ -121,20 +122,22 @@ class FTPServer:
 
     def start(self) -> FTPServer:
         from pyftpdlib.authorizers import DummyAuthorizer
-        from pyftpdlib.handlers import FTPHandler
+        from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
         from pyftpdlib.servers import ThreadedFTPServer
 
         authorizer = DummyAuthorizer()
         authorizer.add_user(self.user, self.password, str(self.dir), perm="elradfmwMT")
         counts, lock = self.commands, self._lock
 
-        class CountingHandler(FTPHandler):
+        class CountingHandler(TLS_FTPHandler if self.tls else FTPHandler):
             def pre_process_command(self, line, cmd, arg):
                 with lock:
                     counts[cmd] += 1
                 return super().pre_process_command(line, cmd, arg)
 
         CountingHandler.authorizer = authorizer
+        if self.tls:
+            CountingHandler.certfile, CountingHandler.keyfile = (str(part) for part in self.tls)
         CountingHandler.passive_ports = None
         self._server = ThreadedFTPServer(("127.0.0.1", self.port), CountingHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"handle_exit": False},

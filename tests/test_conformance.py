@@ -314,3 +314,22 @@ def test_an_empty_folder_exists(storage):
     assert [p.name for p in storage.root.iterdir()] == ["empty"]
     (storage.root / "empty").rmdir()
     assert not (storage.root / "empty").exists()
+
+
+def test_the_browser_lists_and_copies_from_every_backend(storage, tmp_path_factory):
+    from widget_driver import User, focus, names, press
+
+    from tfm_jupyter.browser import browse
+
+    make_tree(storage.root)
+    target = tmp_path_factory.mktemp("browser-target")
+    b = browse(storage.root, target)
+    b.wait()
+    assert names(b.left) == ["docs", "empty", "top.json"]
+    focus(b, "left", "docs")
+    user = User(b, ("Copy", None, False))
+    press(b, "copy")
+    user.stop()
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == [
+        "docs/a.txt", "docs/b.csv", "docs/deep/c.txt"]
+    assert names(b.right) == ["docs"]

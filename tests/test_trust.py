@@ -349,3 +349,79 @@ def test_destructive_dialogs_default_to_the_safe_choice(s3, bucket, tmp_path):
     conflict, deleting = user.seen[1], user.seen[2]
     assert conflict["default"] == "Skip" and deleting["default"] == "Cancel"
     assert (tmp_path / "same.txt").read_text() == "local"
+
+
+# -- the shell contract: every documented form, run literally next to crafted names ------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+CRAFTED_NAMES = ["a notes.txt", "$(touch PWNED1)", "x;touch PWNED2", "*", "new\nline.txt", "quote'd\".txt", "-n"]
+
+
+def documented_shell_forms():
+    """(kind, command) for every `!` line using TFM_ variables and every configure_browser program that
+    the README and the notebooks show."""
+    import ast
+    import json
+
+    texts = [(ROOT / "README.md").read_text()]
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        texts += ["".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"]
+                  if cell["cell_type"] == "code"]
+    forms = []
+    for text in texts:
+        forms += [("bang", line[1:]) for line in re.findall(r"^!.*\$TFM_.*$", text, re.M)]
+        for found in re.finditer(r"configure_browser\(programs=(\{.*?\})\)", text, re.S):
+            forms += [("program", command) for command in ast.literal_eval(found.group(1)).values()]
+    return forms
+
+
+def test_the_documented_forms_are_found():
+    kinds = [kind for kind, _ in documented_shell_forms()]
+    assert kinds.count("bang") >= 4 and kinds.count("program") >= 4
+
+
+@pytest.fixture
+def crafted(tmp_path):
+    folder = tmp_path / "reports --recursive $(touch PWNED0)"
+    folder.mkdir()
+    for name in CRAFTED_NAMES:
+        (folder / name).write_text("one\ntwo\n")
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "aws").write_text("#!/bin/sh\nprintf '%s\\0' \"$@\" >> \"$STUB_LOG\"\n")
+    (stub / "aws").chmod(0o755)
+    b = browse(folder, folder)
+    b.wait()
+    focus(b, "left", CRAFTED_NAMES[0], selection=CRAFTED_NAMES)
+    return folder, stub, b
+
+
+@pytest.mark.parametrize("kind,command", documented_shell_forms())
+def test_each_documented_form_is_safe_with_hostile_names(crafted, tmp_path, kind, command):
+    import subprocess
+
+    from tfm_jupyter.browser.environment import shell_text, variables
+    from tfm_jupyter.browser.programs import run_command
+
+    folder, stub, b = crafted
+    env = {**os.environ, **variables(b), "PATH": f"{stub}:{os.environ['PATH']}", "STUB_LOG": str(tmp_path / "aws")}
+    chosen = tuple(shell_text(folder / name, False) for name in CRAFTED_NAMES)
+    if kind == "bang":
+        run = subprocess.run(["bash", "-c", command], env=env, cwd=folder, capture_output=True, text=True, timeout=30)
+        output, status = run.stdout, run.returncode
+    else:
+        status, output = run_command(command, env, str(folder), None, chosen)
+        bash = subprocess.run(["bash", "-c", command, "tfm", *chosen], env=env, cwd=folder, capture_output=True,
+                              text=True, timeout=30)
+        assert bash.returncode == status
+    assert status == 0, output
+    assert not list(tmp_path.rglob("PWNED*")) and not os.path.exists("PWNED1")  # nothing ran
+    if "aws" in command:
+        assert (tmp_path / "aws").read_bytes().split(b"\0")[:-1] == [b"s3", b"ls", str(folder).encode()]
+    # each name reached the program whole, exactly once (a split or globbed one would be missing or extra)
+    if "wc -l" in command:
+        assert f"{2 * len(CRAFTED_NAMES)} total" in output, output
+    if "head" in command:
+        assert output.count("==> ") == len(CRAFTED_NAMES), output
+    if "selected:" in command:
+        assert all(output.count(f"selected: {folder / name}\n") == 1 for name in CRAFTED_NAMES), output

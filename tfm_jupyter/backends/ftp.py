@@ -89,8 +89,12 @@ class FTPTarget:
                 try:
                     ftp.auth()
                 except ftplib.error_perm as exc:
-                    if self.tls or not str(exc).startswith(_REFUSED_AUTH):
+                    if not str(exc).startswith(_REFUSED_AUTH):
                         raise
+                    if self.tls:
+                        raise errors.AccessDenied(
+                            f"{self.label} does not offer TLS (it refused AUTH TLS), which ftps:// and tls=True "
+                            "require; use ftp:// to speak to it in the clear", location, "connect") from None
                     ftplib.FTP.login(ftp, self.username, self.password)  # TLS refused: on in the clear
                 else:
                     ftp.login(self.username, self.password)
