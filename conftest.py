@@ -216,7 +216,7 @@ def ftpd() -> Iterator[Any]:
 
 
 @pytest.fixture
-def sftp_root(sshd) -> Any:
+def sftp_root(sshd: Any) -> Any:
     """A fresh folder on the SSH server, as ``Path('sftp://127.0.0.1:PORT/…')`` (configured explicitly)."""
     from tfm_jupyter import Path, configure_storage
 
@@ -227,7 +227,7 @@ def sftp_root(sshd) -> Any:
 
 
 @pytest.fixture
-def ftp_root(ftpd) -> Any:
+def ftp_root(ftpd: Any) -> Any:
     """A fresh folder on the FTP server, as ``Path('ftp://tfm@127.0.0.1:PORT/…')``."""
     from tfm_jupyter import Path, configure_storage
 

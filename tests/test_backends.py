@@ -141,3 +141,31 @@ def test_a_user_registered_backend_needs_one_call(box):
     assert type(Path("rec://r/x/y.txt")).__name__ == "RecPath" and Path("rec://r/x").is_dir()
     transfer.copy(Path("rec://r/x"), box / "from-rec")
     assert (box / "from-rec" / "y.txt").read_text() == "hello"
+
+
+def test_any_two_backends_copy_in_parallel(tmp_path):
+    """Four files must be committed at once for any of them to be: one file at a time would break the
+    barrier (its wait times out) and fail the copy."""
+    from toy_backend import ToyBackend
+
+    from tfm_jupyter.backends.writers import SpooledWriter
+
+    together = threading.Barrier(4, timeout=30)
+
+    class Meeting(ToyBackend):
+        def open_write(self, path, *, exclusive=False):
+            inner = super().open_write(path, exclusive=exclusive)
+
+            def commit(spool, size):
+                together.wait()
+                inner._commit(spool, size)
+
+            return SpooledWriter(str(path), commit)
+
+    register_backend("meeting", Meeting())
+    source = Path(f"memory://m-{uuid.uuid4().hex[:8]}/")
+    for n in range(8):
+        (source / f"f{n}.txt").write_text(str(n))
+    target = Path(f"meeting://box-{uuid.uuid4().hex[:8]}/copy")
+    transfer.copy(source, target, progress=False)
+    assert sorted(p.name for p in target.iterdir()) == [f"f{n}.txt" for n in range(8)]

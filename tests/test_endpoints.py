@@ -271,3 +271,23 @@ def test_each_pattern_persists_its_cache_in_a_file_of_its_own(s3, other, far, bu
     own = [p for p in tmp_path.glob("s3cache-*.sqlite3")]
     assert len(own) == 1 and buckets_in(own[0]) == {far}
     assert bucket in buckets_in(tmp_path / "s3cache.sqlite3") and far not in buckets_in(tmp_path / "s3cache.sqlite3")
+
+
+def test_identical_settings_under_two_patterns_share_one_client_so_copies_stay_server_side(s3, bucket):
+    other = s3.new_bucket("twin")
+    s3.seed(bucket, {"k.bin": b"x" * 1000})
+    settings = {"endpoint_url": s3.endpoint_url, "max_attempts": 3}
+    configure_s3(bucket=bucket, **settings)
+    configure_s3(bucket=other, **settings)  # a second pattern, the same settings
+    with s3.counting() as counts:
+        transfer.copy(f"s3://{bucket}/k.bin", f"s3://{other}/k.bin", progress=False)
+    assert counts["CopyObject"] == 1 and not counts["GetObject"] and not counts["PutObject"]  # server-side
+    assert s3.body(other, "k.bin") == b"x" * 1000
+
+
+def test_the_default_client_is_in_requests_by_endpoint(s3, bucket):
+    Path(f"s3://{bucket}/").exists()
+    configure_s3(max_attempts=4)  # the default client is rebuilt; what it sent before still counts
+    Path(f"s3://{bucket}/k").exists()
+    split = get_s3_cache_stats()["requests_by_endpoint"]
+    assert sum(sum(ops.values()) for label, ops in split.items() if s3.endpoint_url in label) >= 2

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from widget_driver import User, focus, names, press
 
-from tfm_jupyter import Path, commands, configure_storage, errors, filesystem, find, grep, sync
+from tfm_jupyter import Path, commands, configure_storage, filesystem, find, grep, sync
 from tfm_jupyter.browser import browse
 
 TREE = {"a.txt": b"alpha", "sub/b.csv": b"x,y\n1,2\n", "sub/deep/c.txt": b"gamma"}
@@ -245,3 +245,14 @@ def test_ftps_refuses_a_server_without_tls_and_an_untrusted_certificate(ftpd, ft
     configure_storage(f"ftp://127.0.0.1:{server.port}", password=server.password)  # no ca_file: not trusted
     with pytest.raises(PermissionError, match="certificate"):
         Path(server.uri("x")).exists()
+
+
+def test_completion_and_sql_reach_the_remote_storage(remote):
+    from tfm_jupyter import sql
+    from tfm_jupyter.completion import s3_completions
+
+    put_tree(remote)
+    assert s3_completions(f"Path('{remote}/s") == ("s", ["sub/"])
+
+    frame = sql(f"SELECT * FROM read_csv('{remote}/sub/b.csv')")
+    assert frame.to_dict("list") == {"x": [1], "y": [2]}

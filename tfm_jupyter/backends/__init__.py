@@ -20,7 +20,7 @@ from .base import Backend
 from .batch import Batch, FileJob, ThreadBatch, default_batch
 
 __all__ = ["Backend", "Batch", "FileJob", "ThreadBatch", "default_batch", "get_backend", "live_backends",
-           "path_class_of", "register_backend", "registered_scheme"]
+           "path_class_of", "register_backend", "registered_scheme", "registered_schemes"]
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _ALIASES = {"s3a": "s3"}  # Hadoop's name for S3
@@ -72,6 +72,12 @@ def registered_scheme(value: object) -> str | None:
         return None
     scheme = _ALIASES.get(match.group(1).lower(), match.group(1).lower())
     return scheme if scheme in _backends and scheme != "file" else None
+
+
+def registered_schemes() -> list[str]:
+    """Every scheme a backend serves (built-in ones included, whether used yet or not)."""
+    with _lock:
+        return sorted(_backends)
 
 
 def live_backends() -> dict[str, Backend]:

@@ -22,8 +22,6 @@ import secrets
 import socket
 import ssl
 import tempfile
-import threading
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,8 +29,7 @@ from typing import Any, BinaryIO
 
 from .. import config, errors
 from ..entries import DIRECTORY, Listing, ObjectInfo
-from .base import Backend
-from .pool import Pool
+from .pool import Pool, PooledBackend
 from .writers import SPOOL_IN_MEMORY, SpooledWriter
 
 __all__ = ["FTPBackend", "FTPSBackend"]
@@ -103,7 +100,15 @@ class FTPTarget:
             return ftp
 
 
-class FTPBackend(Backend):
+class FTPPool(Pool):
+    """The control connections to one FTP server."""
+
+    def __init__(self, target: FTPTarget, limit: int):
+        super().__init__(target.connect, _quit, limit, _broken)
+        self.target = target
+
+
+class FTPBackend(PooledBackend):
     """Files on FTP servers."""
 
     label = "FTP"
@@ -112,44 +117,15 @@ class FTPBackend(Backend):
     tls: bool | None = None
 
     def __init__(self) -> None:
-        self._pools: dict[str, tuple[FTPTarget, Pool]] = {}
-        self._lock = threading.Lock()
-        self.counts: Counter[str] = Counter()
+        super().__init__()
         config.on_change(lambda scheme: self.close() if scheme == self.scheme else None)
 
-    # -- plumbing ---------------------------------------------------------------------------------
+    def new_pool(self, authority: str) -> FTPPool:
+        target = FTPTarget.resolve(self.scheme, authority, self.tls)
+        return FTPPool(target, int(target.options.get("connections", self.concurrency)))
 
-    def _pool(self, path: Any) -> tuple[FTPTarget, Pool]:
-        if not path.authority:
-            raise errors.UnsupportedOperation(f"{self.scheme}:// needs a host: {self.scheme}://[user@]host[:port]/path")
-        with self._lock:
-            found = self._pools.get(path.authority)
-            if found is None:
-                target = FTPTarget.resolve(self.scheme, path.authority, self.tls)
-                limit = int(target.options.get("connections", self.concurrency))
-                found = self._pools[path.authority] = (target, Pool(target.connect, _quit, limit, _broken))
-            return found
-
-    @contextlib.contextmanager
-    def _ftp(self, path: Any, operation: str) -> Iterator[ftplib.FTP]:
-        target, pool = self._pool(path)
-        with mapped_ftp_errors(operation, str(path), target), pool.borrow() as ftp:
-            self._count(operation)
-            yield ftp
-
-    def _count(self, operation: str) -> None:
-        with self._lock:
-            self.counts[operation] += 1
-
-    def close(self) -> None:
-        with self._lock:
-            pools, self._pools = list(self._pools.values()), {}
-        for _, pool in pools:
-            pool.close()
-
-    def request_counts(self) -> Counter[str]:
-        with self._lock:
-            return Counter(self.counts)
+    def mapped_errors(self, operation: str, location: str, target: Any) -> Any:
+        return mapped_ftp_errors(operation, location, target)
 
     # -- the core -----------------------------------------------------------------------------------
 
@@ -157,7 +133,7 @@ class FTPBackend(Backend):
         if not path.key:
             return DIRECTORY
         try:
-            with self._ftp(path, "MLST") as ftp:
+            with self.session(path, "MLST") as ftp:
                 lines = ftp.sendcmd(f"MLST {remote_path(path)}").splitlines()
         except errors.NotFound:
             return None
@@ -166,7 +142,7 @@ class FTPBackend(Backend):
 
     def iter_listing_pages(self, path: Any) -> Iterator[Listing]:
         try:
-            with self._ftp(path, "MLSD") as ftp:
+            with self.session(path, "MLSD") as ftp:
                 entries = list(ftp.mlsd(remote_path(path), facts=["type", "size", "modify"]))
         except (errors.NotFound, errors.NotADirectory):
             yield Listing()
@@ -178,7 +154,7 @@ class FTPBackend(Backend):
         """The file, fetched by one RETR into a spool (memory, then disk beyond 16 MiB), seekable."""
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - handed to the caller
         try:
-            with self._ftp(path, "RETR") as ftp:
+            with self.session(path, "RETR") as ftp:
                 ftp.retrbinary(f"RETR {remote_path(path)}", spool.write)
         except errors.NotFound:
             spool.close()
@@ -191,12 +167,12 @@ class FTPBackend(Backend):
     def iter_bytes(self, path: Any, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """One RETR from ``start`` (REST), stopped once ``end`` is reached (the connection is then
         closed rather than drained)."""
-        target, pool = self._pool(path)
-        ftp = pool.acquire()
+        pool = self.host_pool(path)
+        target, ftp = pool.target, pool.acquire()
         finished = False
         try:
             with mapped_ftp_errors("RETR", str(path), target):
-                self._count("RETR")
+                self.count("RETR")
                 with ftp.transfercmd(f"RETR {remote_path(path)}", rest=start or None) as data:
                     remaining = None if end is None else end - start
                     while remaining is None or remaining > 0:
@@ -217,19 +193,19 @@ class FTPBackend(Backend):
         return _Writer(self, path, exclusive)  # type: ignore[return-value]
 
     def delete(self, path: Any) -> None:
-        with self._ftp(path, "DELE") as ftp:
+        with self.session(path, "DELE") as ftp:
             ftp.delete(remote_path(path))
 
     def make_dir(self, path: Any) -> None:
-        with self._ftp(path, "MKD") as ftp:
+        with self.session(path, "MKD") as ftp:
             _make_dir(ftp, remote_path(path))
 
     def make_dirs(self, path: Any) -> None:
-        with self._ftp(path, "MKD") as ftp:
+        with self.session(path, "MKD") as ftp:
             _make_parents(ftp, remote_path(path))
 
     def remove_dir(self, path: Any) -> None:
-        with self._ftp(path, "RMD") as ftp:
+        with self.session(path, "RMD") as ftp:
             ftp.rmd(remote_path(path))
 
     # -- derived, faster ------------------------------------------------------------------------------
@@ -237,7 +213,7 @@ class FTPBackend(Backend):
     def set_mtime(self, path: Any, mtime: float) -> bool:
         stamp = datetime.fromtimestamp(mtime, tz=UTC).strftime("%Y%m%d%H%M%S")
         try:
-            with self._ftp(path, "MFMT") as ftp:
+            with self.session(path, "MFMT") as ftp:
                 ftp.sendcmd(f"MFMT {stamp} {remote_path(path)}")
         except errors.UnsupportedOperation:
             return False
@@ -253,7 +229,7 @@ class FTPBackend(Backend):
                 raise errors.AlreadyExists("File exists (overwrite=False)", str(target), "move")
             if there.is_dir or (self.stat(source) or DIRECTORY).is_dir:
                 return False  # merging folders: copy and delete
-        with self._ftp(source, "RNFR") as ftp:
+        with self.session(source, "RNFR") as ftp:
             _make_parents(ftp, posixpath.dirname(remote_path(target)))
             ftp.rename(remote_path(source), remote_path(target))
         return True
@@ -368,7 +344,7 @@ class _Writer(SpooledWriter):
         temp = posixpath.join(directory, f".{name}.tfm-{secrets.token_hex(4)}.part")
         if self._exclusive and self._backend.stat(self._path) is not None:
             raise errors.AlreadyExists("File exists", str(self._path), "open")
-        with self._backend._ftp(self._path, "STOR") as ftp:
+        with self._backend.session(self._path, "STOR") as ftp:
             _make_parents(ftp, directory)
             try:
                 ftp.storbinary(f"STOR {temp}", spool)

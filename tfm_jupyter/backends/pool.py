@@ -1,4 +1,5 @@
-"""A pool of connections (SFTP channels, FTP control connections) that threads borrow one at a time.
+"""Pools of connections (SFTP channels, FTP control connections) that threads borrow one at a time, and
+the base of the backends built on them.
 
 Connections are made on demand, up to ``limit``; a thread that finds none free waits for one.  A
 connection that failed in a way that may have broken it is closed instead of being returned.
@@ -8,10 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["Pool"]
+from .. import errors
+from .base import Backend
+
+__all__ = ["Pool", "PooledBackend"]
 
 
 class Pool:
@@ -69,3 +74,53 @@ class Pool:
         for connection in idle:
             with contextlib.suppress(Exception):
                 self._discard(connection)
+
+
+class PooledBackend(Backend):
+    """A backend whose hosts (``user@host:port``) each have a pool of connections, and which counts
+    its requests for the meter.  Subclasses make a host's pool (:meth:`new_pool`: an object with
+    ``target``, ``borrow()`` and ``close()``) and map their library's errors (:meth:`mapped_errors`)."""
+
+    def __init__(self) -> None:
+        self._pools: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def new_pool(self, authority: str) -> Any:
+        raise NotImplementedError
+
+    def mapped_errors(self, operation: str, location: str, target: Any) -> Any:
+        raise NotImplementedError
+
+    def host_pool(self, path: Any) -> Any:
+        """The pool of ``path``'s host, made on first use."""
+        if not path.authority:
+            raise errors.UnsupportedOperation(f"{path.scheme}:// needs a host: {path.scheme}://[user@]host[:port]/path")
+        with self._lock:
+            pool = self._pools.get(path.authority)
+            if pool is None:
+                pool = self._pools[path.authority] = self.new_pool(path.authority)
+            return pool
+
+    @contextlib.contextmanager
+    def session(self, path: Any, operation: str) -> Iterator[Any]:
+        """A connection to ``path``'s host for the block, its failures mapped, the request counted."""
+        pool = self.host_pool(path)
+        with self.mapped_errors(operation, str(path), pool.target), pool.borrow() as connection:
+            self.count(operation)
+            yield connection
+
+    def count(self, operation: str) -> None:
+        with self._lock:
+            self.counts[operation] += 1
+
+    def close(self) -> None:
+        """Drop every connection (a new configuration applies from the next request)."""
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+    def request_counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self.counts)

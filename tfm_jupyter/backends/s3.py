@@ -260,9 +260,9 @@ class S3Backend(Backend):
         return request_counts()
 
     def saved_counts(self) -> Counter[str]:
-        from ..s3.stores import meter_reading
+        from ..s3.stores import saved_counts
 
-        return meter_reading().saved
+        return saved_counts()
 
     def request_cost(self, operation: str) -> float:
         from ..s3.meter import price_per_request

@@ -20,14 +20,12 @@ import io
 import posixpath
 import secrets
 import stat as stat_module
-import threading
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from .. import config, errors
 from ..entries import DIRECTORY, Listing, ObjectInfo
-from .base import Backend
+from .pool import PooledBackend
 from .ssh_pool import ChannelPool, SSHTarget, mapped_ssh_errors
 from .writers import SpooledWriter
 
@@ -41,63 +39,33 @@ def remote_path(path: Any) -> str:
     return "/" + path.key
 
 
-class SFTPBackend(Backend):
+class SFTPBackend(PooledBackend):
     """Files on SSH servers; each ``user@host:port`` has its own pool of SFTP channels."""
 
     label = "SFTP"
     concurrency = 8
 
     def __init__(self) -> None:
-        self._pools: dict[str, ChannelPool] = {}
-        self._lock = threading.Lock()
-        self.counts: Counter[str] = Counter()
+        super().__init__()
         config.on_change(lambda scheme: self.close() if scheme == "sftp" else None)
 
-    # -- plumbing ---------------------------------------------------------------------------------
+    def new_pool(self, authority: str) -> ChannelPool:
+        return ChannelPool(SSHTarget.resolve(authority))
 
-    def pool(self, path: Any) -> ChannelPool:
-        if not path.authority:
-            raise errors.UnsupportedOperation("sftp:// needs a host: sftp://[user@]host[:port]/path")
-        with self._lock:
-            pool = self._pools.get(path.authority)
-            if pool is None:
-                pool = self._pools[path.authority] = ChannelPool(SSHTarget.resolve(path.authority))
-            return pool
-
-    @contextlib.contextmanager
-    def _sftp(self, path: Any, operation: str) -> Iterator[Any]:
-        pool = self.pool(path)
-        with mapped_ssh_errors(operation, str(path), pool.target), pool.channel() as sftp:
-            self._count(operation)
-            yield sftp
-
-    def _count(self, operation: str) -> None:
-        with self._lock:
-            self.counts[operation] += 1
-
-    def close(self) -> None:
-        """Drop every connection (a new configuration applies from the next request)."""
-        with self._lock:
-            pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            pool.close()
-
-    def request_counts(self) -> Counter[str]:
-        with self._lock:
-            return Counter(self.counts)
+    mapped_errors = staticmethod(mapped_ssh_errors)
 
     # -- the core -----------------------------------------------------------------------------------
 
     def stat(self, path: Any) -> ObjectInfo | None:
         try:
-            with self._sftp(path, "stat") as sftp:
+            with self.session(path, "stat") as sftp:
                 return _info(sftp.stat(remote_path(path)))
         except errors.NotFound:
             return None
 
     def iter_listing_pages(self, path: Any) -> Iterator[Listing]:
         try:
-            with self._sftp(path, "listdir") as sftp:
+            with self.session(path, "listdir") as sftp:
                 entries = sftp.listdir_attr(remote_path(path))
                 children = {entry.filename: self._child_info(sftp, path, entry) for entry in entries}
         except (errors.NotFound, errors.NotADirectory):
@@ -112,7 +80,7 @@ class SFTPBackend(Backend):
 
     def _child_info(self, sftp: Any, path: Any, entry: Any) -> ObjectInfo | None:
         if stat_module.S_ISLNK(entry.st_mode or 0):  # READDIR describes the link itself: ask where it leads
-            self._count("stat")
+            self.count("stat")
             try:
                 return _info(sftp.stat(posixpath.join(remote_path(path), entry.filename)))
             except OSError:  # a dangling link
@@ -120,11 +88,11 @@ class SFTPBackend(Backend):
         return _info(entry)
 
     def open_read(self, path: Any) -> BinaryIO:
-        pool = self.pool(path)
+        pool = self.host_pool(path)
         sftp = pool.acquire()
         try:
             with mapped_ssh_errors("open", str(path), pool.target):
-                self._count("open")
+                self.count("open")
                 attributes = sftp.stat(remote_path(path))
                 if stat_module.S_ISDIR(attributes.st_mode or 0):
                     raise errors.IsADirectory("Is a directory", str(path), "open")
@@ -138,15 +106,15 @@ class SFTPBackend(Backend):
     def open_write(self, path: Any, *, exclusive: bool = False) -> BinaryIO:
         if not path.key:
             raise errors.IsADirectory("Is a directory", str(path), "open")
-        self._count("write")
+        self.count("write")
         return _Writer(self, path, exclusive)  # type: ignore[return-value]
 
     def delete(self, path: Any) -> None:
-        with self._sftp(path, "remove") as sftp:
+        with self.session(path, "remove") as sftp:
             sftp.remove(remote_path(path))
 
     def make_dir(self, path: Any) -> None:
-        with self._sftp(path, "mkdir") as sftp:
+        with self.session(path, "mkdir") as sftp:
             try:
                 sftp.mkdir(remote_path(path))
             except OSError:
@@ -154,17 +122,17 @@ class SFTPBackend(Backend):
                     raise
 
     def make_dirs(self, path: Any) -> None:
-        with self._sftp(path, "mkdir") as sftp:
-            make_parents(sftp, remote_path(path), self._count)
+        with self.session(path, "mkdir") as sftp:
+            make_parents(sftp, remote_path(path), self.count)
 
     def remove_dir(self, path: Any) -> None:
-        with self._sftp(path, "rmdir") as sftp:
+        with self.session(path, "rmdir") as sftp:
             sftp.rmdir(remote_path(path))
 
     # -- derived, faster ------------------------------------------------------------------------------
 
     def set_mtime(self, path: Any, mtime: float) -> bool:
-        with self._sftp(path, "setstat") as sftp:
+        with self.session(path, "setstat") as sftp:
             sftp.utime(remote_path(path), (mtime, mtime))
         return True
 
@@ -172,7 +140,7 @@ class SFTPBackend(Backend):
         """One RENAME on the server: ``posix-rename`` over a file; a folder only onto nothing."""
         if source.authority != target.authority:
             return False
-        with self._sftp(source, "rename") as sftp:
+        with self.session(source, "rename") as sftp:
             old, new = remote_path(source), remote_path(target)
             there = _attributes(sftp, new)
             if there is not None:
@@ -180,7 +148,7 @@ class SFTPBackend(Backend):
                     raise errors.AlreadyExists("File exists (overwrite=False)", str(target), "move")
                 if stat_module.S_ISDIR(there.st_mode or 0) or _is_dir(sftp, old):
                     return False  # merging folders: copy and delete
-            make_parents(sftp, posixpath.dirname(new), self._count)
+            make_parents(sftp, posixpath.dirname(new), self.count)
             sftp.posix_rename(old, new)
         return True
 
@@ -280,7 +248,7 @@ class _Writer(SpooledWriter):
         self._target = remote_path(path)
         directory, name = posixpath.split(self._target)
         self._temp = posixpath.join(directory, f".{name}.tfm-{secrets.token_hex(4)}.part")
-        self._pool = backend.pool(path)
+        self._pool = backend.host_pool(path)
         self._sftp: Any = None
         super().__init__(str(path))
 
@@ -288,7 +256,7 @@ class _Writer(SpooledWriter):
         self._sftp = self._pool.acquire()
         try:
             with mapped_ssh_errors("write", str(self._path), self._pool.target):
-                make_parents(self._sftp, posixpath.dirname(self._target), self._backend._count)
+                make_parents(self._sftp, posixpath.dirname(self._target), self._backend.count)
                 handle = self._sftp.open(self._temp, "wb")
                 handle.set_pipelined(True)
         except BaseException:
@@ -309,7 +277,7 @@ class _Writer(SpooledWriter):
                     raise
             else:
                 self._sftp.posix_rename(self._temp, self._target)
-        self._backend._count("rename")
+        self._backend.count("rename")
 
     def _abandon(self) -> None:
         if self._sftp is not None:

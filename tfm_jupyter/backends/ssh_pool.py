@@ -100,7 +100,7 @@ class ChannelPool:
         self._owner: dict[int, list[Any]] = {}
         self._connect_lock = threading.Lock()
         self._pool = Pool(self._new_channel, self._drop_channel, MAX_CHANNELS, _broken)
-        self.channel = self._pool.borrow
+        self.borrow = self._pool.borrow
         self.acquire, self.release = self._pool.acquire, self._pool.release
 
     def _new_channel(self) -> Any:

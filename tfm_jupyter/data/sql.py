@@ -1,4 +1,5 @@
-"""SQL over S3 objects in place: DuckDB reading ``s3://`` through our fsspec filesystem.
+"""SQL over S3 objects (and every other backend's files) in place: DuckDB reading ``s3://``,
+``sftp://``, ``memory://`` … through our fsspec filesystems.
 
 DuckDB's own httpfs extension would need a download and credentials of its own; registering our
 filesystem instead (``register_filesystem``) means a query's reads are our requests: the same
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+
+from ..backends import registered_schemes
 
 __all__ = ["connection", "sql"]
 
@@ -28,11 +31,17 @@ def connection() -> Any:
 
             con = duckdb.connect()
             # Known extensions (httpfs for s3://) are never fetched: that needs the network and
-            # credentials of its own; s3:// is ours.
+            # credentials of its own; s3:// (and every other backend's scheme) is ours.
             con.execute("SET autoload_known_extensions = false")
-            con.register_filesystem(filesystem())
+            for scheme in served_schemes():
+                con.register_filesystem(filesystem(scheme))
             _connection = con
         return _connection
+
+
+def served_schemes() -> list[str]:
+    """The schemes DuckDB reads through us: every registered backend's but the local disk's."""
+    return [scheme for scheme in registered_schemes() if scheme not in ("file", "s3a")]
 
 
 def sql(query: str, *, params: Any = None) -> Any:

@@ -11,11 +11,9 @@ taken for this release on 2026-11-25.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-__all__ = ["PRICES_TAKEN", "Reading", "configure_s3_prices", "estimate_cost", "price_per_request"]
+__all__ = ["PRICES_TAKEN", "configure_s3_prices", "estimate_cost", "price_per_request"]
 
 PRICES_TAKEN = "2026-11-25"
 _DEFAULT_PER_1000 = {"tier1": 0.005, "tier2": 0.0004}
@@ -52,28 +50,3 @@ def price_per_request(operation: str) -> float:
 def estimate_cost(counts: Mapping[str, int]) -> float:
     """USD for these requests at the configured prices."""
     return sum(price_per_request(operation) * count for operation, count in counts.items())
-
-
-@dataclass(frozen=True)
-class Reading:
-    """Requests made and saved, by S3 operation, at one moment (subtract two for a delta)."""
-
-    requests: Counter
-    saved: Counter
-
-    def __sub__(self, earlier: Reading) -> Reading:
-        return Reading(self.requests - earlier.requests, self.saved - earlier.saved)
-
-    @property
-    def total(self) -> int:
-        return sum(self.requests.values())
-
-    @property
-    def total_saved(self) -> int:
-        return sum(self.saved.values())
-
-    def summary(self) -> str:
-        """``'3 S3 requests (41 saved by the cache), about $0.000015'``."""
-        plural = "" if self.total == 1 else "s"
-        return (f"{self.total} S3 request{plural} ({self.total_saved} saved by the cache), "
-                f"about ${estimate_cost(self.requests):.6f}")

@@ -11,11 +11,11 @@ from typing import Any
 from ..cache import S3Cache
 from . import client
 from .entries import decode, encode
-from .meter import PRICES_TAKEN, Reading, estimate_cost
+from .meter import PRICES_TAKEN, estimate_cost
 from .store import BODY_CACHE_LIMIT, S3Store
 
 __all__ = ["Stores", "clear_s3_cache", "configure_s3_cache", "get_s3_cache", "get_s3_cache_stats", "get_store",
-           "meter_reading"]
+           "saved_counts"]
 
 
 class Stores:
@@ -153,13 +153,13 @@ _REPLACED_REQUEST = {"stat": "ListObjectsV2", "list_dir": "ListObjectsV2", "list
                      "body": "GetObject", "head": "HeadObject", "bucket": "HeadBucket", "list_buckets": "ListBuckets"}
 
 
-def meter_reading() -> Reading:
-    """Requests this process sent and requests the caches saved, both by S3 operation, right now."""
+def saved_counts() -> Counter[str]:
+    """Requests the caches of every endpoint answered instead of S3, by S3 operation, right now."""
     saved: Counter[str] = Counter()
     for cache in get_store().caches():
         for operation, count in cache.saved_counts().items():
             saved[_REPLACED_REQUEST.get(operation) or client.api_name(operation)] += count
-    return Reading(client.request_counts(), saved)
+    return saved
 
 
 _SUMMED = ("total_entries", "expired_entries", "hits", "misses", "evictions", "saved", "cached_body_bytes")
@@ -174,10 +174,10 @@ def get_s3_cache_stats() -> dict[str, Any]:
     stats = get_s3_cache().get_stats()
     for name in _SUMMED:
         stats[name] = sum(cache.get_stats()[name] for cache in caches)
-    reading = meter_reading()
-    stats.update(requests=reading.total, requests_by_operation=dict(reading.requests), saved=reading.total_saved,
-                 saved_by_operation=dict(reading.saved), requests_by_endpoint=client.requests_by_endpoint(),
-                 estimated_cost_usd=estimate_cost(reading.requests), saved_cost_usd=estimate_cost(reading.saved),
+    requests, saved = client.request_counts(), saved_counts()
+    stats.update(requests=sum(requests.values()), requests_by_operation=dict(requests), saved=sum(saved.values()),
+                 saved_by_operation=dict(saved), requests_by_endpoint=client.requests_by_endpoint(),
+                 estimated_cost_usd=estimate_cost(requests), saved_cost_usd=estimate_cost(saved),
                  prices_taken=PRICES_TAKEN)
     return stats
 
