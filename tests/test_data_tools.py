@@ -183,9 +183,34 @@ def test_sql_on_one_parquet_column_reads_ranges_not_objects(s3, lake, ranges):
     assert transferred < sum(len(s3.body(lake, key)) for key in s3.keys(lake, "dataset/")) / 2
 
 
-def _range_length(header):
+def _range_length(header, size=None):
+    """Bytes a Range header asks for (an open-ended one: to the end of the object of ``size``)."""
     start, _, end = header.removeprefix("bytes=").partition("-")
-    return int(end) - int(start) + 1
+    return (int(end) if end else size - 1) - int(start) + 1
+
+
+def test_one_column_asks_for_at_most_half_the_bytes_and_whole_reads_stay_one_get(s3, bucket, ranges):
+    """The issue's shape: three ~3 MiB files, one small column read by pandas.  Reading on past a range
+    used to ask for the rest of the object (bytes=N-); now it asks for a read-ahead that grows."""
+    objects = {}
+    for year in (2023, 2024, 2025):
+        rows = 100_000
+        table = pa.table({"id": pa.array(range(rows), pa.int64()), "value": pa.array([float(i) for i in range(rows)]),
+                          "payload": pa.array([os.urandom(8).hex() for _ in range(rows)])})
+        objects[f"ds/year={year}/part-0.parquet"] = parquet_bytes(table)
+    s3.seed(bucket, objects)
+    sizes = {f"/{bucket}/{key}": len(data) for key, data in objects.items()}
+    frame = pd.read_parquet(Path(f"s3://{bucket}/ds/"), columns=["id"])
+    assert frame["id"].sum() == 3 * sum(range(100_000))
+    asked = sum(_range_length(header, sizes[path]) if header else sizes[path] for path, header in ranges)
+    assert asked <= sum(sizes.values()) / 2, (asked, sum(sizes.values()))
+    ranges.clear()
+    big = Path(f"s3://{bucket}/ds/year=2023/part-0.parquet")
+    list(big.parent.iterdir())  # the size is known: the reader asks for nothing until it reads
+    with s3.counting() as counts, big.open("rb") as handle:
+        chunks = iter(lambda: handle.read(65536), b"")
+        assert b"".join(chunks) == objects["ds/year=2023/part-0.parquet"]
+    assert counts["GetObject"] == 1 and ranges == [(f"/{bucket}/ds/year=2023/part-0.parquet", None)]
 
 
 def test_sql_errors_are_ours(lake):

@@ -16,7 +16,6 @@ big tree is executed while it is still being listed.  Nothing is ever lost:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import sys
@@ -122,7 +121,7 @@ def _run_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter:
     ends (only the unfinished ones are held)."""
     batches: dict[tuple[int, int], Batch] = {}
     running: Running = deque()
-    finished = False
+    finished = wound_down = False
     try:
         for part in itertools.chain([jobs], later):
             largest = max((job.size for job in part), default=0)
@@ -136,19 +135,36 @@ def _run_jobs(jobs: list[FileJob], failures: dict[str, BaseException], reporter:
         _settle(running, failures, reporter, cancel, finished_only=False)
         finished = True
     except errors.Cancelled as exc:
-        exc.in_flight = sum(not handle.done() for _, _, handle in running)  # as the cancel found them
+        exc.in_flight, wound_down = _wind_down(batches, running, failures, reporter), True
         raise
     finally:
-        if not finished:  # a cancel or an error: what had arrived is counted, and kept
-            for entry in [entry for entry in running if entry[2].done()]:
-                job, batch, handle = entry
-                with contextlib.suppress(OSError):
-                    _run_one(job, failures, reporter, functools.partial(batch.result, job, handle))
-                running.remove(entry)
-        for batch in batches.values():
-            batch.close(cancel=not finished)
-        for job, batch, _ in running:  # cancelled in flight: landed whole or not at all, we cannot know
+        if finished:
+            for batch in batches.values():
+                batch.close()
+        elif not wound_down:
+            _wind_down(batches, running, failures, reporter)
+
+
+def _wind_down(batches: dict[tuple[int, int], Batch], running: Running, failures: dict[str, BaseException],
+               reporter: TransferProgress) -> int:
+    """After a cancel or an error: stop every batch (nothing new is sent), then count what arrived.
+    Returns how many transfers were stopped in flight (each landed whole or not at all)."""
+    for batch in batches.values():
+        batch.close(cancel=True)
+    uncertain = 0
+    while running:
+        job, batch, handle = running.popleft()
+        if not handle.done():
             batch.abandoned(job)
+            uncertain += 1
+            continue
+        try:
+            _run_one(job, failures, reporter, functools.partial(batch.result, job, handle))
+        except errors.Cancelled:
+            uncertain += 1
+        except Exception as exc:  # already recorded or not an OSError: the cancel is what is reported
+            failures.setdefault(str(job.source), exc)
+    return uncertain
 
 
 def _batch_of(batches: dict[tuple[int, int], Batch], job: FileJob, largest: int,

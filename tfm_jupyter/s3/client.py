@@ -56,6 +56,7 @@ class S3Settings:
     max_pool_connections: int = 64
     max_concurrency: int = 10  # transfers with big (multipart) files: their parts are parallel already
     small_file_concurrency: int = 32  # many small files: at 20-100 ms a request, what is in flight decides
+    data_plane: str = "auto"  # small files' GET/PUT/COPY: "obstore" (Rust, off the GIL), "boto3", or auto
     addressing_style: str | None = None
     anonymous: bool = False
     credentials: tuple[str | None, str | None, str | None] = field(default=(None, None, None), repr=False)
@@ -93,7 +94,7 @@ class S3Settings:
 
 _SETTING_NAMES = ("endpoint_url", "profile", "region", "retry_mode", "max_attempts", "connect_timeout",
                   "read_timeout", "max_pool_connections", "addressing_style", "anonymous", "max_concurrency",
-                  "small_file_concurrency")
+                  "small_file_concurrency", "data_plane")
 
 
 class S3Client:
@@ -105,6 +106,7 @@ class S3Client:
         self.counts: Counter[str] = Counter()
         self._tally = tally
         self._boto: Any = None
+        self.session: Any = None  # the boto3 session the client was built from (its credential chain)
         self._lock = threading.Lock()
         self.window = ConcurrencyWindow(settings.pool_size)
         self._slots = threading.local()  # the round this thread's request in flight took its slot in
@@ -159,6 +161,7 @@ class S3Client:
         except BotoCoreError as exc:
             raise self.translate(exc, "configure", None) from None
         _remember_credentials(session)
+        self.session = session
         redact_library_logs()
         events = boto.meta.events
         events.register("before-parameter-build.s3", _note_target)
@@ -180,18 +183,21 @@ class S3Client:
 
     def _count_and_log(self, event_name: str, context: dict[str, Any], exception: Any = None,
                        response_dict: dict[str, Any] | None = None, **_: Any) -> None:
-        operation = event_name.rsplit(".", 1)[-1]
+        outcome = response_dict["status_code"] if response_dict else type(exception).__name__
+        self.note_request(event_name.rsplit(".", 1)[-1], context.get("tfm_location") or "", outcome,
+                          context.get("tfm_started"), context.get("retries", {}).get("attempt", 1))
+
+    def note_request(self, operation: str, location: str, outcome: Any, started: float | None,
+                     attempt: int = 1) -> None:
+        """Count one HTTP attempt (whichever library sent it: botocore, or the data plane) and log it."""
         with self._lock:
             self.counts[operation] += 1
         self._tally(operation)
         if not log.isEnabledFor(logging.DEBUG):
             return
-        started = context.get("tfm_started")
         elapsed = f"{(time.perf_counter() - started) * 1000:.1f} ms" if started else "?"
-        outcome = response_dict["status_code"] if response_dict else type(exception).__name__
-        attempt = context.get("retries", {}).get("attempt", 1)
-        log.debug("S3 %s %s -> %s in %s (attempt %s, %s)", operation, context.get("tfm_location") or "",
-                  outcome, elapsed, attempt, self.settings.label)
+        log.debug("S3 %s %s -> %s in %s (attempt %s, %s)", operation, location, outcome, elapsed, attempt,
+                  self.settings.label)
 
     # -- calls ----------------------------------------------------------------------------------
 
@@ -375,6 +381,7 @@ def configure_s3(
     anonymous: bool | None = None,
     max_concurrency: int | None = None,
     small_file_concurrency: int | None = None,
+    data_plane: str | None = None,
     aws_access_key_id: str | None = None,
     aws_secret_access_key: str | None = None,
     aws_session_token: str | None = None,
@@ -394,14 +401,17 @@ def configure_s3(
     ``retry_mode='adaptive'`` adds botocore's client-side rate limit on top.  Transfers keep
     ``max_concurrency`` (10) requests in flight when files are big enough for multipart (their
     parts are parallel) and ``small_file_concurrency`` (32) for many small files, where the
-    network's latency, not bandwidth, decides.
+    network's latency, not bandwidth, decides.  ``data_plane`` chooses who sends the GETs, PUTs and
+    copies of files below 8 MiB in bulk transfers: ``"obstore"`` (Rust's ``object_store``: its CPU per
+    request is a fraction of boto3's, and it runs off the interpreter lock, on every core), ``"boto3"``
+    (s3transfer), or ``"auto"`` (obstore where it is installed).
     """
     changes: dict[str, Any] = {
         name: value
         for name, value in zip(_SETTING_NAMES, (endpoint_url, profile, region, retry_mode, max_attempts,
                                                 connect_timeout, read_timeout, max_pool_connections,
                                                 addressing_style, anonymous, max_concurrency,
-                                                small_file_concurrency), strict=True)
+                                                small_file_concurrency, data_plane), strict=True)
         if value is not None
     }
     if endpoint_url:  # a password in the URL itself is a secret like any other
@@ -413,6 +423,8 @@ def configure_s3(
         changes["credentials"] = (aws_access_key_id, aws_secret_access_key, aws_session_token)
         for secret in changes["credentials"]:
             errors.register_secret(secret)
+    if changes.get("data_plane", "auto") not in ("auto", "obstore", "boto3"):
+        raise ValueError("data_plane must be 'auto', 'obstore' or 'boto3'")
     if changes.get("retry_mode", "standard") not in ("standard", "adaptive", "legacy"):
         raise ValueError("retry_mode must be 'standard', 'adaptive' or 'legacy'")
     for name in ("max_concurrency", "small_file_concurrency", "max_pool_connections"):

@@ -21,16 +21,19 @@ SEEK_SKIP_LIMIT = 256 * 2**10  # forward seeks up to this far read through inste
 SINGLE_PUT_LIMIT = 64 * 2**20  # above this, closing a writer uses a managed multipart upload
 STREAM_RESUMES = 3
 RANGE_WINDOW = 64 * 2**10  # after a seek, a GET asks for what is read (at least this), not the rest of the object
+MAX_READ_AHEAD = 8 * 2**20  # reading on past a range asks for twice the last read-ahead, up to this
 
 
 class S3Reader(io.RawIOBase):
     """Raw, seekable reader of one object (wrap in ``io.BufferedReader``).
 
-    Without ``info``, opening streams the object from its start with one GET (which tells its size).
-    Any other read asks for a bounded range (what is read, at least ``RANGE_WINDOW``), so random
-    access - a parquet footer, then the chunks of one column - transfers those bytes only; reading on
-    past a range's end continues with one open-ended GET.  Given the object's ``info`` (size and
-    ETag, from a cached listing), no request is made until the first read.
+    A read from the start with no seek before it is a whole-file read: one GET of the whole object
+    (without ``info`` it is sent when the reader opens, and tells the size).  After a seek, every GET
+    asks for a bounded range: what is read (at least ``RANGE_WINDOW``), and reading on past its end
+    asks for twice the previous read-ahead (64 KiB, 128 KiB … up to ``MAX_READ_AHEAD``), never the
+    rest of the object - so random access (a parquet footer, then the chunks of one column) asks for
+    little more than what it reads.  Given the object's ``info`` (size and ETag, from a cached
+    listing), no request is made until the first read.
     """
 
     def __init__(self, store: Any, bucket: str, key: str, info: ObjectInfo | None = None):
@@ -39,6 +42,8 @@ class S3Reader(io.RawIOBase):
         self.name = f"s3://{bucket}/{key}"
         self._stream: Any = None
         self._stream_end: int | None = None  # the last byte the open stream sends (None: the object's last)
+        self._seeked = False  # random access began: ranges from now on
+        self._read_ahead = RANGE_WINDOW
         if info is not None and info.is_file and info.etag:
             self._size, self._etag = info.size, info.etag
         else:
@@ -73,6 +78,8 @@ class S3Reader(io.RawIOBase):
         position = base + offset
         if position < 0:
             raise OSError(22, "Invalid argument: negative seek position")
+        if position != self._pos:
+            self._seeked = True
         self._pos = position
         return position
 
@@ -125,7 +132,11 @@ class S3Reader(io.RawIOBase):
         if self._stream is None or self._stream_pos != self._pos or self._pos > self._last_streamed():
             continuing = self._stream_end is not None and self._pos == self._stream_end + 1
             self._drop_stream()
-            end = None if continuing else min(self._size, self._pos + max(amount, RANGE_WINDOW)) - 1
+            if not self._seeked and self._pos == 0:
+                end = None  # a whole-file read: one GET
+            else:
+                self._read_ahead = min(MAX_READ_AHEAD, self._read_ahead * 2) if continuing else RANGE_WINDOW
+                end = min(self._size, self._pos + max(amount, self._read_ahead)) - 1
             _, self._stream = self._store.open_stream(self._bucket, self._key, start=self._pos, end=end,
                                                       etag=self._etag)
             self._stream_pos, self._stream_end = self._pos, end

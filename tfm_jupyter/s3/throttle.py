@@ -41,6 +41,14 @@ class ConcurrencyWindow:
             self.in_flight += 1
             return self.cuts
 
+    def try_acquire(self) -> int | None:
+        """A slot if one is free now (its round, as :meth:`acquire`), else None; never waits."""
+        with self._changed:
+            if self.in_flight < max(self.floor, int(self.size)):
+                self.in_flight += 1
+                return self.cuts
+            return None
+
     def release(self, taken_in: int, throttled: bool) -> None:
         """Give a slot back; ``throttled`` if the server answered with a throttling error."""
         with self._changed:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import IO, Any
 
+from .. import errors
 from .client import S3Client, client_for, redact_library_logs
 
 __all__ = ["COPY_THRESHOLD", "MULTIPART_THRESHOLD", "TransferBatch", "part_size", "upload_fileobj"]
@@ -162,6 +163,8 @@ class TransferBatch:
     @staticmethod
     def result(future: Any, operation: str, location: tuple[str, str]) -> None:
         """Wait for one transfer; S3 failures are raised as :mod:`errors` exceptions."""
+        from concurrent.futures import CancelledError
+
         from s3transfer.exceptions import RetriesExceededError
 
         client = client_for(location[0])
@@ -169,6 +172,8 @@ class TransferBatch:
         try:
             with client.mapped_errors(operation, params):
                 future.result()
+        except CancelledError:  # stopped in flight by a cancel: it landed whole or not at all
+            raise errors.Cancelled("cancelled in flight: it landed whole or not at all") from None
         except RetriesExceededError as exc:
             raise client.translate(exc.last_exception or exc, operation, params) from None
         except (OSError, KeyboardInterrupt):
