@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-repeat install browser system bench bench-latency
+.PHONY: demo test test-repeat install browser system emulators bench bench-latency bench-cpu
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ system:
 demo: install
 	$(BIN)/python -m tfm_jupyter.demo lab
 
+## emulators: npm's Azurite (Azure Blob) for the tests, into .test-node (fake-gcs-server comes from PyPI)
+emulators:
+	@test -x .test-node/node_modules/.bin/azurite-blob || npm install --silent --prefix .test-node azurite@3
+
 ## test: install, then every check: lint, JS unit tests, Python tests, notebooks, real-browser tests
-test: install system
+test: install system emulators
 	$(BIN)/ruff check --no-cache tfm_jupyter tests benchmarks conftest.py
 	cd js && npm test
 	$(BIN)/pytest
@@ -55,3 +59,10 @@ bench-latency: browser
 	test -x .venv-awscli/bin/aws || ($(PYTHON) -m venv .venv-awscli && .venv-awscli/bin/python -m pip -q install awscli)
 	test -x .bench-node/node_modules/.bin/s3rver || npm install --silent --prefix .bench-node s3rver@3
 	.venv-bench/bin/python -m benchmarks.latency $(BENCH_ARGS)
+
+## bench-cpu: CPU per file on a real S3 server (SeaweedFS, started by the run) for tfm_jupyter, boto3 on
+## 32 threads, s5cmd and obstore (writes benchmarks/RESULTS-cpu.md)
+bench-cpu:
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip --disable-pip-version-check -q install -e '.[bench]'
+	PATH="$(CURDIR)/.venv-bench/bin:$$PATH" .venv-bench/bin/python -m benchmarks.cpu $(BENCH_ARGS)

@@ -235,3 +235,45 @@ def ftp_root(ftpd: Any) -> Any:
     root = Path(ftpd.uri(f"t-{uuid.uuid4().hex[:12]}"))
     root.mkdir()
     return root
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Any]:
+    """npm's Azurite on a loopback port (its requests in ``azurite.requests()``)."""
+    from servers import Azurite
+
+    server = Azurite().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_gcs() -> Iterator[Any]:
+    """fake-gcs-server on a loopback port, found through STORAGE_EMULATOR_HOST."""
+    from servers import FakeGCS
+
+    server = FakeGCS().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def az_root(azurite: Any) -> Any:
+    """A fresh container on Azurite, as ``Path('az://…/')`` (configured with its connection string)."""
+    from tfm_jupyter import Path, configure_storage
+
+    configure_storage("az://", connection_string=azurite.connection_string)
+    root = Path(f"az://t-{uuid.uuid4().hex[:12]}/")
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def gs_root(fake_gcs: Any) -> Any:
+    """A fresh bucket on fake-gcs-server, as ``Path('gs://…/')`` (zero configuration: the emulator's
+    environment variable)."""
+    from tfm_jupyter import Path
+
+    root = Path(f"gs://t-{uuid.uuid4().hex[:12]}/")
+    root.mkdir()
+    return root

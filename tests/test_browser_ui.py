@@ -407,3 +407,46 @@ def test_the_lab_starts_without_the_news_prompt(page, lab):
     }""")  # the server applies overrides.json to the defaults it serves
     assert schema["fetchNews"]["default"] == "false" and schema["checkForUpdates"]["default"] is False
     expect(page.locator(".jp-toast-message")).to_have_count(0)
+
+
+def test_an_azure_pane_next_to_an_s3_pane_copies_between_them(page, lab, az_root, azurite, s3, bucket):
+    az_root.backend.write_bytes(az_root / "from-azure.csv", b"a,b\n1,2\n")
+    s3.seed(bucket, {"from-s3.txt": b"s3 bytes\n"})
+    cell = ("import tfm_jupyter\n"
+            f"tfm_jupyter.configure_storage('az://', connection_string={azurite.connection_string!r})\n"
+            f"b = tfm_jupyter.browse('{az_root}', 's3://{bucket}/')\nb")
+    root = open_browser_notebook(page, lab, lab.notebook("clouds.ipynb", cell))
+    expect(names(page, "left")).to_have_text(["from-azure.csv"])
+    expect(names(page, "right")).to_have_text(["from-s3.txt"])
+    root.focus()
+    page.keyboard.press("c")
+    page.locator(".tfm-dialog").get_by_role("button", name="Copy").click()
+    expect(names(page, "right")).to_have_text(["from-azure.csv", "from-s3.txt"])
+    assert s3.body(bucket, "from-azure.csv") == b"a,b\n1,2\n"
+    page.keyboard.press("Tab")
+    page.keyboard.press("End")  # from-s3.txt
+    page.keyboard.press("c")
+    page.locator(".tfm-dialog").get_by_role("button", name="Copy").click()
+    expect(names(page, "left")).to_have_text(["from-azure.csv", "from-s3.txt"])
+    container = az_root.backend.service(az_root.authority).get_container_client(az_root.authority)
+    assert container.download_blob("from-s3.txt").readall() == b"s3 bytes\n"
+    shot(root, "browser-azure-s3.png")
+
+
+def test_enter_in_the_conflict_dialog_skips(page, lab, demo_tree, s3):
+    root = open_browser_notebook(page, lab, lab.notebook("enter.ipynb", browser_cell(demo_tree)))
+    root.focus()
+    page.keyboard.press("End")  # report.csv, which also exists on the right
+    page.keyboard.press("c")
+    dialog = page.locator(".tfm-dialog")
+    dialog.get_by_role("button", name="Copy").click()
+    expect(dialog.locator(".tfm-dialog-title")).to_have_text("report.csv already exists")
+    expect(dialog.get_by_role("button", name="Skip")).to_be_focused()
+    page.keyboard.press("Enter")  # a stray Enter: the safe choice
+    expect(dialog).to_be_hidden()
+    expect(root).to_have_attribute("data-busy", "false")  # the job has ended
+    assert s3.body(demo_tree, "right/report.csv") == b"old\n"
+    page.keyboard.press("k")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Enter")
+    assert "left/report.csv" in s3.keys(demo_tree)

@@ -17,7 +17,7 @@ from toy_backend import ToyBackend
 from tfm_jupyter import Path, errors, find, grep, sync
 from tfm_jupyter.backends import get_backend, register_backend
 
-BACKENDS = ["local", "s3", "memory", "sftp", "ftp", "toy"]
+BACKENDS = ["local", "s3", "memory", "sftp", "ftp", "toy", "az", "gs"]
 
 
 @dataclass
@@ -41,9 +41,19 @@ def toy():
     return backend
 
 
+# fake-gcs-server silently drops objects whose name ends in "/" (fsouza/fake-gcs-server#1953, #1295), so an
+# empty folder's marker cannot exist there; real GCS keeps it.  These cases are expected to fail on it, and
+# strictly: the day the emulator keeps markers, they pass and this list must go.
+NEEDS_MARKERS = {"test_exists_is_file_is_dir", "test_iterdir_names", "test_walk", "test_mkdir_rmdir_errors",
+                 "test_an_empty_folder_exists", "test_the_browser_lists_and_copies_from_every_backend",
+                 "test_reading_a_directory_raises_is_a_directory"}
+
+
 @pytest.fixture(params=BACKENDS)
 def storage(request, tmp_path):
     kind = request.param
+    if kind == "gs" and request.node.originalname in NEEDS_MARKERS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="fake-gcs-server drops folder markers (#1953)"))
     if kind == "local":
         return Storage(kind, Path(tmp_path), lambda: _disk_files(tmp_path))
     if kind == "memory":
@@ -63,10 +73,22 @@ def storage(request, tmp_path):
         prefix = root.authority + "/"
         return Storage(kind, root, lambda: {k[len(prefix):]: v[0] for k, v in list(toy.objects.items())
                                             if k.startswith(prefix) and not k.endswith("/")})
+    if kind in ("az", "gs"):
+        root = request.getfixturevalue(f"{kind}_root")
+        return Storage(kind, root, lambda: {k: v for k, v in _cloud_objects(root).items() if not k.endswith("/")})
     server = request.getfixturevalue("sshd" if kind == "sftp" else "ftpd")
     root = request.getfixturevalue(f"{kind}_root")
     folder = (server.root if kind == "sftp" else server.dir) / root.name
     return Storage(kind, root, lambda: _disk_files(folder))
+
+
+def _cloud_objects(root):
+    """The emulator's truth, read with the official SDK directly (not through our backend)."""
+    if root.scheme == "az":
+        container = root.backend.service(root.authority).get_container_client(root.authority)
+        return {blob.name: container.download_blob(blob.name).readall() for blob in container.list_blobs()}
+    client = root.backend.client(root.authority)
+    return {blob.name: blob.download_as_bytes() for blob in client.list_blobs(root.authority)}
 
 
 @pytest.fixture

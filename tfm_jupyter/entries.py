@@ -7,11 +7,12 @@ modified copy (``with_child`` / ``without``) instead of mutating it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-__all__ = ["DIRECTORY", "Listing", "ObjectInfo", "Survey", "Tree"]
+__all__ = ["DIRECTORY", "Listing", "ListingBuilder", "ObjectInfo", "Survey", "Tree", "split_key",
+           "tree_from_objects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +101,50 @@ class Survey:
     info: ObjectInfo | None
     pages: Iterator[Tree] | None = None
     streamed: bool = False
+
+
+class ListingBuilder:
+    """Collects one directory's children (and its marker) into a :class:`Listing`."""
+
+    __slots__ = ("children", "marker")
+
+    def __init__(self) -> None:
+        self.children: dict[str, ObjectInfo] = {}
+        self.marker: ObjectInfo | None = None
+
+    def add(self, name: str, info: ObjectInfo) -> None:
+        old = self.children.get(name)
+        self.children[name] = info if old is None else old.merged(info)
+
+    def build(self, dir_exists: bool) -> Listing:
+        return Listing(MappingProxyType(self.children), self.marker, dir_exists)
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``'a/b/c'`` -> ``('a/b/', 'c')``: the parent prefix and the name within it."""
+    cut = key.rfind("/") + 1
+    return key[:cut], key[cut:]
+
+
+def tree_from_objects(prefix: str, objects: Iterable[tuple[str, ObjectInfo]]) -> dict[str, Listing]:
+    """Every directory below ``prefix`` (its full prefix -> Listing) from a flat listing of an object
+    store: ``(key, info)`` of each object below ``prefix``.  Directories that have no marker of their
+    own are made from the keys below them, as a delimiter listing reports them; a key ending in ``/``
+    is the marker of that prefix."""
+    builders: dict[str, ListingBuilder] = {prefix: ListingBuilder()}
+
+    def builder_for(dir_prefix: str) -> ListingBuilder:
+        builder = builders.get(dir_prefix)
+        if builder is None:
+            builder = builders[dir_prefix] = ListingBuilder()
+            parent, name = split_key(dir_prefix[:-1])
+            builder_for(parent).add(name, DIRECTORY)
+        return builder
+
+    for key, info in objects:
+        parent, name = split_key(key)
+        if name:
+            builder_for(parent).add(name, info)
+        else:
+            builder_for(parent).marker = info
+    return {p: b.build(dir_exists=not p) for p, b in builders.items()}

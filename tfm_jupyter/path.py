@@ -49,7 +49,10 @@ def _make_path(args: tuple[Any, ...]) -> Any:
     for index in range(len(args) - 1, -1, -1):
         scheme = _scheme_of(args[index])
         if scheme:
-            return path_class_for(scheme)(*args[index:])
+            cls, first = path_class_for(scheme), args[index]
+            if isinstance(first, str) and not cls.owns(first):  # an alias (abfs://): the scheme's own name
+                first = scheme + first[first.index("://"):]
+            return cls(first, *args[index + 1:])
     return LocalPath(*args)
 
 

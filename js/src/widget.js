@@ -473,6 +473,7 @@ class BrowserView {
 
   renderJob() {
     const job = this.model.get("job") || {};
+    this.root.dataset.busy = job.id ? "true" : "false";
     this.job.replaceChildren();
     this.job.classList.toggle("tfm-open", Boolean(job.title));
     if (!job.title) return;

@@ -23,7 +23,7 @@ __all__ = ["Backend", "Batch", "FileJob", "ThreadBatch", "default_batch", "get_b
            "path_class_of", "register_backend", "registered_scheme", "registered_schemes"]
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-_ALIASES = {"s3a": "s3"}  # Hadoop's name for S3
+_ALIASES = {"s3a": "s3", "abfs": "az", "abfss": "az"}  # Hadoop's names for S3 and Azure
 
 _lock = threading.Lock()
 _backends: dict[str, Backend | str] = {
@@ -33,6 +33,8 @@ _backends: dict[str, Backend | str] = {
     "sftp": "tfm_jupyter.backends.sftp:SFTPBackend",
     "ftp": "tfm_jupyter.backends.ftp:FTPBackend",
     "ftps": "tfm_jupyter.backends.ftp:FTPSBackend",
+    "az": "tfm_jupyter.backends.azure:AzureBackend",
+    "gs": "tfm_jupyter.backends.gcs:GCSBackend",
 }
 _path_classes: dict[str, Any] = {}
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 from .. import errors
 from ..cancel import Either
@@ -85,6 +87,8 @@ class ThreadBatch(Batch):
     def __init__(self, action: Callable[[FileJob, Progress, Any], None], workers: int,
                  cancel: threading.Event | None = None):
         self._action = action
+        from concurrent.futures import ThreadPoolExecutor  # not at import time: `import tfm_jupyter` stays light
+
         self._stop = threading.Event()
         self._either = Either(self._stop, cancel)
         self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="tfm-transfer")

@@ -1,9 +1,10 @@
 """S3's transfer batches behind the :class:`~tfm_jupyter.backends.batch.Batch` interface, and the S3
 cache kept true as each transfer ends.
 
-Small files (below 8 MiB: one request each) go through the data plane (:mod:`tfm_jupyter.s3.plane`,
-obstore) when it is installed and not turned off (``configure_s3(data_plane="boto3")``); multipart
-files and copies between two endpoints through boto3's managed transfers (s3transfer).  A target
+Files that take one request each (uploads below 8 MiB, downloads below 64 MiB, copies within a
+bucket below 5 GiB) go through the data plane (:mod:`tfm_jupyter.s3.plane`, obstore) when it is
+installed and not turned off (``configure_s3(data_plane="boto3")``); bigger ones and copies between
+buckets or endpoints through boto3's managed transfers (s3transfer).  A target
 that arrived is recorded as written; one that failed or was abandoned is only forgotten (S3 may
 hold the old object or, after a timeout the server did apply, the new one: only a fresh request can
 tell).
@@ -37,11 +38,18 @@ class S3Batch(Batch):
         self._planned: list[concurrent.futures.Future[Any]] = []
         self._room: asyncio.Semaphore | None = None  # the plane's requests in flight for this batch
         self._stopped = False  # a cancel: no new request starts; those sent finish, and are counted
+        self._planes: dict[str, Any] = {}  # bucket -> its client's plane (or None: s3transfer)
+        self._folders: set[str] = set()  # local folders made for downloads
 
     def expect(self, largest: int) -> None:
         self._transfers.expect(largest)
 
     def submit(self, job: FileJob, on_progress: Progress) -> Any:
+        if self.kind == "download":
+            folder = os.path.dirname(os.fspath(job.target)) or "."
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                self._folders.add(folder)
         plane = self._plane_of(job)
         if plane is not None:
             future = _run(self._limited(lambda: self._plane_work(plane, job, on_progress), plane.client))
@@ -54,7 +62,6 @@ class S3Batch(Batch):
         if self.kind == "upload":
             return self._transfers.upload(os.fspath(src), dst.bucket, dst.key, job.size,
                                           content_type=guess_content_type(dst.key), on_progress=on_progress)
-        os.makedirs(os.path.dirname(os.fspath(dst)) or ".", exist_ok=True)
         return self._transfers.download(src.bucket, src.key, os.fspath(dst), job.size, etag=job.etag,
                                         on_progress=on_progress)
 
@@ -66,16 +73,17 @@ class S3Batch(Batch):
         from ..s3.client import client_for
 
         s3_ends = {"download": (job.source,), "upload": (job.target,)}.get(self.kind, (job.source, job.target))
-        if job.size >= plane.PLANE_LIMIT or not all(plane.plain_key(end.key) for end in s3_ends):
-            return None
-        s3_end = s3_ends[-1]
-        client = client_for(s3_end.bucket)
-        wanted = client.settings.data_plane
-        if wanted == "boto3" or (wanted == "auto" and not plane.available()):
+        if job.size >= plane.LIMITS[self.kind] or not all(plane.plain_key(end.key) for end in s3_ends):
             return None
         if self.kind == "copy" and job.source.bucket != job.target.bucket:
             return None  # obstore copies within one bucket; across buckets s3transfer's CopyObject does
-        return plane.plane_for(client)
+        bucket = s3_ends[-1].bucket
+        if bucket not in self._planes:
+            client = client_for(bucket)
+            wanted = client.settings.data_plane
+            usable = wanted == "obstore" or (wanted == "auto" and plane.available())
+            self._planes[bucket] = plane.plane_for(client) if usable else None
+        return self._planes[bucket]
 
     def _plane_work(self, plane: Any, job: FileJob, on_progress: Progress) -> Any:
         src, dst = job.source, job.target

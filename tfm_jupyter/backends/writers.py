@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import sys
-import tempfile
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -38,6 +37,8 @@ class SpooledWriter(io.BufferedIOBase):
         self._discarded = False
 
     def _open_spool(self) -> Any:
+        import tempfile
+
         return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
 
     def _abandon(self) -> None:

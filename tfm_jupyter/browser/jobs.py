@@ -51,6 +51,7 @@ class JobRunner:
         self.browser.track(self._pool.submit(self._run, job, args))
 
     def _run(self, job: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.browser.job = {"id": 1, "running": True}  # busy (the view shows data-busy) until it ends
         try:
             job(*args)
         except errors.Cancelled as exc:
@@ -58,8 +59,8 @@ class JobRunner:
         except Exception as exc:  # shown in the widget, never a dead widget
             self.browser.notify(f"{type(exc).__name__}: {exc}", "error")
         finally:
+            self._busy.release()  # free before the view hears the job ended: the next key is taken
             self.browser.job = {}
-            self._busy.release()
 
     def cancel(self) -> None:
         if self._cancel is not None:

@@ -474,7 +474,27 @@ def _botocore_session() -> Any:
         if not _LOADER:
             _LOADER.append(session.get_component("data_loader"))
     session.register_component("data_loader", _LOADER[0])
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=fast_timestamp)
     return session
+
+
+def fast_timestamp(value: Any) -> Any:
+    """botocore's timestamp parser, fast for the forms S3 sends: ISO 8601 in listings
+    (``2026-12-03T08:00:00.000Z``) and HTTP dates in headers.  botocore's own (dateutil) costs about
+    0.15 ms a key, which on a 1,000-key page is more than the request."""
+    from datetime import UTC, datetime
+
+    if isinstance(value, str):
+        try:
+            if value.endswith("Z") and "T" in value:
+                return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+            if value.endswith(" GMT"):
+                return datetime.strptime(value, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    from botocore.utils import parse_timestamp
+
+    return parse_timestamp(value)
 
 
 def _remember_credentials(session: Any) -> None:

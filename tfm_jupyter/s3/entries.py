@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any
 
-from ..entries import DIRECTORY, Listing, ObjectInfo
+from ..entries import DIRECTORY, Listing, ListingBuilder, ObjectInfo, split_key, tree_from_objects
 
 __all__ = ["DIRECTORY", "Listing", "ObjectInfo", "decode", "encode", "listing_from_pages", "split_key",
            "tree_from_pages"]
@@ -60,24 +60,9 @@ def timestamp(value: Any) -> float | None:
     return value.timestamp() if isinstance(value, datetime) else None
 
 
-class _ListingBuilder:
-    __slots__ = ("children", "marker")
-
-    def __init__(self) -> None:
-        self.children: dict[str, ObjectInfo] = {}
-        self.marker: ObjectInfo | None = None
-
-    def add(self, name: str, info: ObjectInfo) -> None:
-        old = self.children.get(name)
-        self.children[name] = info if old is None else old.merged(info)
-
-    def build(self, dir_exists: bool) -> Listing:
-        return Listing(MappingProxyType(self.children), self.marker, dir_exists)
-
-
 def listing_from_pages(prefix: str, pages: Iterable[Mapping[str, Any]]) -> Listing:
     """One directory's listing from ListObjectsV2 pages fetched with ``Delimiter='/'``."""
-    builder = _ListingBuilder()
+    builder = ListingBuilder()
     start = len(prefix)
     for page in pages:
         for item in page.get("Contents", ()):
@@ -91,36 +76,10 @@ def listing_from_pages(prefix: str, pages: Iterable[Mapping[str, Any]]) -> Listi
     return builder.build(dir_exists=not prefix)
 
 
-def split_key(key: str) -> tuple[str, str]:
-    """``'a/b/c'`` -> ``('a/b/', 'c')``: the parent prefix and the name within it."""
-    cut = key.rfind("/") + 1
-    return key[:cut], key[cut:]
-
-
 def tree_from_pages(prefix: str, pages: Iterable[Mapping[str, Any]]) -> dict[str, Listing]:
-    """Every directory below ``prefix`` (its full prefix -> Listing) from one flat listing.
-
-    Intermediate directories that have no marker of their own are created from the keys below
-    them, exactly as a delimiter listing would report them.
-    """
-    builders: dict[str, _ListingBuilder] = {prefix: _ListingBuilder()}
-
-    def builder_for(dir_prefix: str) -> _ListingBuilder:
-        builder = builders.get(dir_prefix)
-        if builder is None:
-            builder = builders[dir_prefix] = _ListingBuilder()
-            parent, name = split_key(dir_prefix[:-1])
-            builder_for(parent).add(name, DIRECTORY)
-        return builder
-
-    for page in pages:
-        for item in page.get("Contents", ()):
-            parent, name = split_key(item["Key"])
-            if name:
-                builder_for(parent).add(name, info_from_contents(item))
-            else:  # a key ending in '/' is the marker of that prefix
-                builder_for(parent).marker = info_from_contents(item)
-    return {p: b.build(dir_exists=not p) for p, b in builders.items()}
+    """Every directory below ``prefix`` (its full prefix -> Listing) from one flat listing."""
+    return tree_from_objects(prefix, ((item["Key"], info_from_contents(item))
+                                      for page in pages for item in page.get("Contents", ())))
 
 
 # -- JSON codec for the persistent cache (no pickle: a cache file must never be able to run code) -----

@@ -22,12 +22,13 @@ Every guarantee of the control plane holds:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextlib
 import os
 import random
 import re
-import tempfile
+import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -36,9 +37,11 @@ from typing import Any
 from .. import errors
 from .throttle import THROTTLING_CODES
 
-__all__ = ["PLANE_LIMIT", "Plane", "available", "cancel", "plain_key", "plane_for", "run"]
+__all__ = ["LIMITS", "Plane", "available", "cancel", "plain_key", "plane_for", "run", "shutdown"]
 
-PLANE_LIMIT = 8 * 2**20  # below this, one request per file: the plane's; above, multipart (s3transfer)
+# What the plane takes, by size: one request per file.  Above, boto3's managed transfers: multipart
+# uploads, downloads in parallel ranged parts (a 5 GiB file is not one stream), UploadPartCopy.
+LIMITS = {"upload": 8 * 2**20, "download": 64 * 2**20, "copy": 5 * 2**30}
 
 
 def available() -> bool:
@@ -53,17 +56,37 @@ def available() -> bool:
 # -- one asyncio loop on its own thread ----------------------------------------------------------------
 
 _loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
 _loop_lock = threading.Lock()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:
-    global _loop
+    global _loop, _thread
     with _loop_lock:
         if _loop is None or _loop.is_closed():
             loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="tfm-plane", daemon=True).start()
+            _thread = threading.Thread(target=loop.run_forever, name="tfm-plane", daemon=True)
+            _thread.start()
+            if _loop is None:
+                atexit.register(shutdown)
             _loop = loop
         return _loop
+
+
+def shutdown() -> None:
+    """Stop the loop and drop every obstore store while the interpreter is whole (at exit: Rust's
+    runtime must not call into a Python that is being finalised)."""
+    global _loop
+    with _loop_lock:
+        loop, thread, _loop = _loop, _thread, None
+    if loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(timeout=10)
+        if not loop.is_running():
+            loop.close()
+    with _planes_lock:
+        _planes.clear()
 
 
 def run(coroutine: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
@@ -146,11 +169,11 @@ class Plane:
         import obstore
 
         store, options = self.store(bucket), ({"if_match": etag} if etag else {})
-        directory = os.path.dirname(filename) or "."
-        os.makedirs(directory, exist_ok=True)
+        directory, name = os.path.split(filename)
 
         async def attempt() -> tuple[str, int]:
-            fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(filename)}.", suffix=".part")
+            temp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.part")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask decides, as for any file
             try:
                 with os.fdopen(fd, "wb") as out:
                     result = await obstore.get_async(store, key, options=options)
@@ -166,7 +189,6 @@ class Plane:
 
         temp, written = await self._attempts("GetObject", bucket, key, attempt)
         try:
-            os.chmod(temp, 0o644)
             os.replace(temp, filename)
         except BaseException:
             with contextlib.suppress(OSError):
