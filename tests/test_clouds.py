@@ -26,9 +26,8 @@ def truth(root):
         container = root.backend.service(root.authority).get_container_client(root.authority)
         return {b.name[len(prefix):]: container.download_blob(b.name).readall()
                 for b in container.list_blobs(name_starts_with=prefix or None) if not b.name.endswith("/")}
-    client = root.backend.client(root.authority)
-    return {b.name[len(prefix):]: b.download_as_bytes() for b in client.list_blobs(root.authority, prefix=prefix or None)
-            if not b.name.endswith("/")}
+    listed = root.backend.client(root.authority).list_blobs(root.authority, prefix=prefix or None)
+    return {b.name[len(prefix):]: b.download_as_bytes() for b in listed if not b.name.endswith("/")}
 
 
 @pytest.fixture(params=["az", "gs"])
