@@ -85,6 +85,19 @@ def test_a_gcs_copy_is_a_rewrite_on_the_server(gs_root):
     assert truth(gs_root)["copied/sub/b.txt".replace("sub/", "", 1)] == b"beta"
 
 
+def test_copying_one_file_costs_one_flat_listing_a_target_check_and_the_server_copy(azurite, az_root, gs_root):
+    for root in (az_root, gs_root):
+        put_tree(root)
+        root.backend.forget(root)
+    azurite.mark()
+    (az_root / "a.csv").copy(az_root / "b.csv")
+    assert azurite.requests() == {"GET container list": 2, "PUT": 1}
+    before = gs_root.backend.request_counts()
+    (gs_root / "a.csv").copy(gs_root / "b.csv")
+    assert gs_root.backend.request_counts() - before == {"List": 2, "Rewrite": 1}
+    assert truth(az_root)["b.csv"] == truth(gs_root)["b.csv"] == TREE["a.csv"]
+
+
 def test_ranged_reads_and_whole_reads(cloud):
     data = bytes(range(256)) * 4096  # 1 MiB
     cloud.backend.write_bytes(cloud / "blob.bin", data)
@@ -174,3 +187,13 @@ def test_the_meter_prices_each_cloud(cloud):
     assert used.by_backend()[label] >= 4 and used.cost > 0
     with pytest.raises(errors.UnsupportedOperation):
         Path("memory://x/y").presign()
+
+
+def test_sql_reads_each_cloud_through_us(cloud):
+    from tfm_jupyter import sql
+
+    put_tree(cloud)
+    before = cloud.backend.request_counts()
+    frame = sql(f"SELECT x + y AS total FROM read_csv('{cloud / 'a.csv'}')")
+    assert frame.to_dict("list") == {"total": [3]}
+    assert sum((cloud.backend.request_counts() - before).values()) >= 1  # our backend's requests, counted

@@ -148,3 +148,29 @@ def tree_from_objects(prefix: str, objects: Iterable[tuple[str, ObjectInfo]]) ->
         else:
             builder_for(parent).marker = info
     return {p: b.build(dir_exists=not p) for p, b in builders.items()}
+
+
+def tree_below(root: str, objects: Iterable[tuple[str, ObjectInfo]]) -> Tree:
+    """:func:`tree_from_objects` keyed as a :data:`Tree`: by each directory's components below ``root``."""
+    return {relative_components(prefix, root): listing for prefix, listing in tree_from_objects(root, objects).items()}
+
+
+def relative_components(prefix: str, root: str) -> tuple[str, ...]:
+    """The names of the directory ``prefix`` below ``root`` (both ending in ``/``): its key in a Tree."""
+    return tuple(prefix[len(root):-1].split("/")) if prefix != root else ()
+
+
+def survey_from_objects(key: str, objects: Iterable[tuple[str, ObjectInfo]]) -> Survey:
+    """What lives at ``key``, from a complete flat listing of every name that starts with ``key``
+    (one request where an object store's page holds them): the tree below ``key/`` when there is
+    one (a directory wins over an object of the same name, as in a delimiter listing), else the
+    object ``key`` itself, else nothing."""
+    root, entry, below = key + "/", None, []
+    for name, info in objects:
+        if name.startswith(root):
+            below.append((name, info))
+        elif name == key:
+            entry = info
+    if below:
+        return Survey(DIRECTORY, iter([tree_below(root, below)]))
+    return Survey(entry)

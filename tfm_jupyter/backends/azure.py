@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 from .. import config, errors
-from ..entries import DIRECTORY, Listing, ListingBuilder, ObjectInfo, Survey, Tree, tree_from_objects
+from ..entries import DIRECTORY, Listing, ListingBuilder, ObjectInfo, Survey, Tree, survey_from_objects, tree_below
 from ..uri import guess_content_type
 from .base import Backend
 from .batch import FileJob, Progress
@@ -169,15 +169,18 @@ class AzureBackend(Backend):
         with mapped_errors("ListBlobs", str(path)):
             objects = [(item.name, _info(item)) for item in
                        self.container(path).list_blobs(name_starts_with=root or None, results_per_page=5000)]
-        return {_relative(prefix, root): listing for prefix, listing in tree_from_objects(root, objects).items()}
+        return tree_below(root, objects)
 
     def survey(self, path: Any, *, stream: bool = False) -> Survey:
         if not path.authority or not path.key:
             return super().survey(path, stream=stream)
+        with mapped_errors("ListBlobs", str(path)):
+            pages = self.container(path).list_blobs(name_starts_with=path.key, results_per_page=5000).by_page()
+            first = [(item.name, _info(item)) for item in next(pages, ())]
+        if pages.continuation_token is None:  # one page held the blob and everything below it
+            return survey_from_objects(path.key, first)
         tree = self.tree(path)
-        if tree[()].exists:
-            return Survey(DIRECTORY, iter([tree]))
-        return Survey(self.stat(path))
+        return Survey(DIRECTORY, iter([tree])) if tree[()].exists else Survey(self.stat(path))
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -374,10 +377,6 @@ def _info(item: Any) -> ObjectInfo:
                       mtime=modified.timestamp() if modified else None, etag=getattr(item, "etag", None),
                       storage_class=str(tier) if tier else None,
                       content_type=settings.content_type if settings else None)
-
-
-def _relative(prefix: str, root: str) -> tuple[str, ...]:
-    return tuple(prefix[len(root):-1].split("/")) if prefix != root else ()
 
 
 def _operation_name(method: str, query: Any, url: str) -> str:

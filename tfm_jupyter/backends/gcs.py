@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any, BinaryIO
 
 from .. import config, errors
-from ..entries import DIRECTORY, Listing, ListingBuilder, ObjectInfo, Survey, Tree, tree_from_objects
+from ..entries import DIRECTORY, Listing, ListingBuilder, ObjectInfo, Survey, Tree, survey_from_objects, tree_below
 from ..uri import guess_content_type
 from .base import Backend
 from .batch import FileJob, Progress
@@ -161,15 +161,18 @@ class GCSBackend(Backend):
         with mapped_errors("List", str(path)):
             objects = [(item.name, _info(item)) for item in
                        self.client(path.authority).list_blobs(path.authority, prefix=root or None, page_size=1000)]
-        return {_relative(prefix, root): listing for prefix, listing in tree_from_objects(root, objects).items()}
+        return tree_below(root, objects)
 
     def survey(self, path: Any, *, stream: bool = False) -> Survey:
         if not path.authority or not path.key:
             return super().survey(path, stream=stream)
+        with mapped_errors("List", str(path)):
+            iterator = self.client(path.authority).list_blobs(path.authority, prefix=path.key, page_size=1000)
+            first = [(item.name, _info(item)) for item in next(iterator.pages, ())]
+        if iterator.next_page_token is None:  # one page held the object and everything below it
+            return survey_from_objects(path.key, first)
         tree = self.tree(path)
-        if tree[()].exists:
-            return Survey(DIRECTORY, iter([tree]))
-        return Survey(self.stat(path))
+        return Survey(DIRECTORY, iter([tree])) if tree[()].exists else Survey(self.stat(path))
 
     # -- reading ----------------------------------------------------------------------------------------
 
@@ -346,10 +349,6 @@ def _info(item: Any) -> ObjectInfo:
     return ObjectInfo(is_file=True, is_dir=False, size=item.size or 0, mtime=updated.timestamp() if updated else None,
                       etag=getattr(item, "etag", None), storage_class=getattr(item, "storage_class", None),
                       content_type=getattr(item, "content_type", None))
-
-
-def _relative(prefix: str, root: str) -> tuple[str, ...]:
-    return tuple(prefix[len(root):-1].split("/")) if prefix != root else ()
 
 
 def _operation_name(method: str, url: str) -> str:

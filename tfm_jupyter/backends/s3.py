@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 from .. import errors
 from ..cache import NOT_FOUND
-from ..entries import DIRECTORY, Listing, ObjectInfo, Survey, Tree
+from ..entries import DIRECTORY, Listing, ObjectInfo, Survey, Tree, relative_components
 from .base import Backend
 from .batch import Batch, FileJob, Progress
 
@@ -73,7 +73,7 @@ class S3Backend(Backend):
         if not path.bucket:
             raise errors.UnsupportedOperation("a recursive listing of all buckets is not supported; open a bucket")
         root = path.dir_prefix
-        return {_relative(prefix, root): listing for prefix, listing in _store().tree(path.bucket, root).items()}
+        return {relative_components(prefix, root): listing for prefix, listing in _store().tree(path.bucket, root).items()}
 
     def survey(self, path: Any, *, stream: bool = False) -> Survey:
         """One flat ListObjectsV2 from ``Prefix=key`` answers what lives here and lists the tree below;
@@ -86,7 +86,7 @@ class S3Backend(Backend):
             if pages is not None:
                 from ..s3.entries import tree_from_pages
 
-                trees = ({_relative(prefix, root): listing for prefix, listing in tree_from_pages(root, [page]).items()}
+                trees = ({relative_components(prefix, root): listing for prefix, listing in tree_from_pages(root, [page]).items()}
                          for page in pages)
                 return Survey(DIRECTORY, trees, streamed=True)
         info = store.survey(path.bucket, path.key)
@@ -274,7 +274,3 @@ def _object_key(path: Any, operation: str) -> str:
     if not path.bucket or not path.key:
         raise errors.IsADirectory("Is a directory", str(path), operation)
     return path.key
-
-
-def _relative(prefix: str, root: str) -> tuple[str, ...]:
-    return tuple(prefix[len(root):-1].split("/")) if prefix != root else ()
