@@ -174,7 +174,7 @@ def write(rows: list[dict[str, Any]], args: Any) -> None:
         storage = "Azure Blob" if row["scheme"] == "az" else "GCS"
         libraries = (("azure-storage-blob (ours)", "obstore") if row["scheme"] == "az"
                      else ("google-cloud-storage (ours)", "gcsfs"))
-        for label, library in zip(("ours", "theirs"), libraries):
+        for label, library in zip(("ours", "theirs"), libraries, strict=True):
             requests = " / ".join(str(row[f"{label}_requests"][op]) for op in OPERATIONS)
             lines.append(f"| {storage} | {library} | {row[f'{label}_cpu']:.3f} ms | {requests} |")
     Path(args.output).write_text("\n".join(lines) + "\n")

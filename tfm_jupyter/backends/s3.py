@@ -73,7 +73,8 @@ class S3Backend(Backend):
         if not path.bucket:
             raise errors.UnsupportedOperation("a recursive listing of all buckets is not supported; open a bucket")
         root = path.dir_prefix
-        return {relative_components(prefix, root): listing for prefix, listing in _store().tree(path.bucket, root).items()}
+        tree = _store().tree(path.bucket, root)
+        return {relative_components(prefix, root): listing for prefix, listing in tree.items()}
 
     def survey(self, path: Any, *, stream: bool = False) -> Survey:
         """One flat ListObjectsV2 from ``Prefix=key`` answers what lives here and lists the tree below;
@@ -86,8 +87,8 @@ class S3Backend(Backend):
             if pages is not None:
                 from ..s3.entries import tree_from_pages
 
-                trees = ({relative_components(prefix, root): listing for prefix, listing in tree_from_pages(root, [page]).items()}
-                         for page in pages)
+                trees = ({relative_components(prefix, root): listing
+                          for prefix, listing in tree_from_pages(root, [page]).items()} for page in pages)
                 return Survey(DIRECTORY, trees, streamed=True)
         info = store.survey(path.bucket, path.key)
         if info is NOT_FOUND:
