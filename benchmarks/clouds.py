@@ -64,8 +64,7 @@ def ours(scheme: str, container: str, url: str, azurite: Any) -> tuple[Callable,
 
     reset_storage_configuration()
     if scheme == "az":
-        configure_storage("az://", connection_string=azurite.connection_string.replace(
-            f"http://127.0.0.1:{azurite.port}", url))
+        configure_storage("az://", connection_string=azurite.connection_string_for(url))
     else:
         configure_storage("gs://", endpoint_url=url, token="anon")
     root = TPath(f"{scheme}://{container}/")
@@ -152,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
 
     azurite, gcs = Azurite().start(), FakeGCS().start()
     try:
-        configure_storage("az://", connection_string=azurite.connection_string)
-        rows = [measure("az", f"http://127.0.0.1:{azurite.port}", azurite, args.objects)]
+        configure_storage("az://", connection_string=azurite.connection_string_for(azurite.url))
+        rows = [measure("az", azurite.url, azurite, args.objects)]
         reset_storage_configuration()
         rows.append(measure("gs", gcs.url, azurite, args.objects))
     finally:

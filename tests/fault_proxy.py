@@ -3,7 +3,7 @@
 Rules (:class:`Rule`) match by S3 operation, a regular expression on the request path, and
 optionally only the Nth matching request, and then answer 500 / 503 SlowDown / 403, reset the
 connection, send a truncated body, or delay.  Every request that reaches the proxy is counted by
-operation, so tests see retries.
+operation (and logged as it came, for servers that are not S3), so tests see retries.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class FaultProxy:
         self.upstream = (parts.hostname, parts.port)
         self.rules: list[Rule] = []
         self.requests: Counter[str] = Counter()
+        self.log: list[tuple[str, str]] = []  # (method, target) of every request, in order of arrival
         self._lock = threading.Lock()
         proxy = self
 
@@ -104,6 +105,7 @@ class FaultProxy:
             operation = classify_request(method, path, query, {k.lower(): v for k, v in headers})
             with self._lock:
                 self.requests[operation] += 1
+                self.log.append((method, target))
                 rule = next((r for r in self.rules if r.matches(operation, path)), None)
             if rule is not None and rule.action == "delay":
                 time.sleep(rule.seconds)
@@ -136,8 +138,9 @@ class FaultProxy:
             connection.endheaders(body)
             response = connection.getresponse()
             data = response.read()
-            kept = [(k, v) for k, v in response.getheaders()
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length")]
+            dropped = ("transfer-encoding", "connection") if method == "HEAD" else (
+                "transfer-encoding", "connection", "content-length")  # a HEAD's length is the object's
+            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in dropped]
             return response.status, response.reason, kept, data
         finally:
             connection.close()
@@ -179,7 +182,8 @@ def _send(wfile: Any, status: int, headers: list[tuple[str, str]], body: bytes, 
           length: int | None = None) -> None:
     head = [f"HTTP/1.1 {status} {reason or REASONS.get(status, 'Error')}"]
     head += [f"{k}: {v}" for k, v in headers]
-    head.append(f"Content-Length: {len(body) if length is None else length}")
+    if not any(k.lower() == "content-length" for k, _ in headers):
+        head.append(f"Content-Length: {len(body) if length is None else length}")
     wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
     wfile.flush()
 

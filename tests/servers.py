@@ -15,6 +15,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from fault_proxy import FaultProxy
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 
@@ -164,25 +166,29 @@ NODE_BIN = Path(__file__).resolve().parent.parent / ".test-node" / "node_modules
 
 
 class Azurite:
-    """npm's Azurite (Blob) in memory on a loopback port; its debug log records every request."""
+    """npm's Azurite (Blob) in memory on a loopback port, behind a proxy that counts every request as
+    it arrives (Azurite's own debug log is written later, so a test reading it could miss the last)."""
 
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="tfm-azurite-"))
         self.port = free_port()
-        self.log = self.dir / "debug.log"
+        self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.proxy: FaultProxy | None = None
         self._mark = 0
 
     def start(self) -> Azurite:
-        self.log.touch()
         self.process = subprocess.Popen(
             [str(NODE_BIN / "azurite-blob"), "--loose", "--skipApiVersionCheck", "--inMemoryPersistence",
-             "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--debug", str(self.log)],
+             "--blobHost", "127.0.0.1", "--blobPort", str(self.port)],
             cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process)
+        self.proxy = FaultProxy(self.url).__enter__()
         return self
 
     def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.__exit__()
         if self.process is not None:
             self.process.terminate()
             self.process.wait(10)
@@ -190,20 +196,22 @@ class Azurite:
 
     @property
     def connection_string(self) -> str:
+        """Through the counting proxy."""
+        return self.connection_string_for(self.proxy.url)
+
+    @staticmethod
+    def connection_string_for(url: str) -> str:
         return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
-                f"BlobEndpoint=http://127.0.0.1:{self.port}/devstoreaccount1;")
+                f"BlobEndpoint={url}/devstoreaccount1;")
 
     def mark(self) -> None:
-        self._mark = self.log.stat().st_size
+        self._mark = len(self.proxy.log)
 
     def requests(self) -> Counter:
         """Requests the server received since :meth:`mark`, by method and query (``GET comp=list``)."""
-        with self.log.open("rb") as log:
-            log.seek(self._mark)
-            text = log.read().decode("utf-8", "replace")
         kinds = Counter()
-        for method, url in re.findall(r"RequestMethod=(\w+) RequestURL=(\S+)", text):
-            query = re.findall(r"(?:comp|restype)=(\w+)", url)
+        for method, target in self.proxy.log[self._mark:]:
+            query = re.findall(r"(?:comp|restype)=(\w+)", target)
             kinds[" ".join([method, *query])] += 1
         return kinds
 
