@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_storage("az://", connection_string=azurite.connection_string_for(azurite.url))
         rows = [measure("az", azurite.url, azurite, args.objects)]
         reset_storage_configuration()
-        rows.append(measure("gs", gcs.url, azurite, args.objects))
+        rows.append(measure("gs", gcs.direct, azurite, args.objects))
     finally:
         azurite.stop()
         gcs.stop()

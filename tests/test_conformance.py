@@ -41,19 +41,9 @@ def toy():
     return backend
 
 
-# fake-gcs-server silently drops objects whose name ends in "/" (fsouza/fake-gcs-server#1953, #1295), so an
-# empty folder's marker cannot exist there; real GCS keeps it.  These cases are expected to fail on it, and
-# strictly: the day the emulator keeps markers, they pass and this list must go.
-NEEDS_MARKERS = {"test_exists_is_file_is_dir", "test_iterdir_names", "test_walk", "test_mkdir_rmdir_errors",
-                 "test_an_empty_folder_exists", "test_the_browser_lists_and_copies_from_every_backend",
-                 "test_reading_a_directory_raises_is_a_directory"}
-
-
 @pytest.fixture(params=BACKENDS)
 def storage(request, tmp_path):
     kind = request.param
-    if kind == "gs" and request.node.originalname in NEEDS_MARKERS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="fake-gcs-server drops folder markers (#1953)"))
     if kind == "local":
         return Storage(kind, Path(tmp_path), lambda: _disk_files(tmp_path))
     if kind == "memory":

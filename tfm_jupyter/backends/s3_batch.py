@@ -88,7 +88,8 @@ class S3Batch(Batch):
     def _plane_work(self, plane: Any, job: FileJob, on_progress: Progress) -> Any:
         src, dst = job.source, job.target
         if self.kind == "download":
-            return plane.download(src.bucket, src.key, os.fspath(dst), job.etag, on_progress)
+            return plane.download(src.bucket, src.key, os.fspath(dst), job.etag, on_progress,
+                                  stopped=lambda: self._stopped)
         if self.kind == "upload":
             return plane.upload(os.fspath(src), dst.bucket, dst.key, guess_content_type(dst.key), on_progress)
         return plane.copy(dst.bucket, src.key, dst.key, job.size, on_progress)

@@ -163,9 +163,10 @@ class Plane:
     # -- the operations (coroutines on the plane's loop) -------------------------------------------------
 
     async def download(self, bucket: str, key: str, filename: str, etag: str | None,
-                       on_progress: Callable[[int], None]) -> None:
+                       on_progress: Callable[[int], None], stopped: Callable[[], bool] = lambda: False) -> None:
         """GetObject into ``filename``: streamed to a temporary name beside it, renamed once whole (a body
-        cut short is fetched again, from the start, within the attempts)."""
+        cut short is fetched again, from the start, within the attempts).  Once ``stopped()`` (a cancel)
+        the body is abandoned and the temporary file removed: a cancelled download never lands."""
         import obstore
 
         store, options = self.store(bucket), ({"if_match": etag} if etag else {})
@@ -179,8 +180,12 @@ class Plane:
                     result = await obstore.get_async(store, key, options=options)
                     written = 0
                     async for chunk in result.stream(min_chunk_size=2**20):
+                        if stopped():
+                            raise errors.Cancelled("download cancelled: no partial file was left behind")
                         out.write(chunk)
                         written += len(chunk)
+                if stopped():
+                    raise errors.Cancelled("download cancelled: no partial file was left behind")
                 return temp, written
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -240,6 +245,8 @@ class Plane:
                 kind = _kind_of(exc)
                 client.window.release(taken_in, kind == "throttled")
                 client.note_request(operation, location, type(exc).__name__, started, number)
+                if isinstance(exc, errors.Cancelled):
+                    raise
                 if kind in ("throttled", "transient") and number < client.settings.max_attempts:
                     await asyncio.sleep(min(20.0, random.uniform(0, 0.1 * 2 ** number)))
                     continue
