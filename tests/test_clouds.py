@@ -85,6 +85,15 @@ def test_a_gcs_copy_is_a_rewrite_on_the_server(fake_gcs, gs_root):
     assert truth(gs_root)["copied/sub/b.txt".replace("sub/", "", 1)] == b"beta"
 
 
+def test_a_fresh_gcs_client_reads_in_one_request_and_asks_nothing_in_the_background(fake_gcs, gs_root):
+    (gs_root / "a.csv").write_bytes(TREE["a.csv"])
+    configure_storage("gs://", endpoint_url=fake_gcs.url, project="fresh")  # a new client, never used
+    fake_gcs.mark()
+    assert (gs_root / "a.csv").read_bytes() == TREE["a.csv"]
+    assert sorted(p.name for p in gs_root.iterdir()) == ["a.csv"]
+    assert fake_gcs.requests() == {"Download": 1, "List": 1}  # no bucket lookup for tracing labels
+
+
 def test_copying_one_file_costs_one_flat_listing_a_target_check_and_the_server_copy(
         azurite, az_root, fake_gcs, gs_root):
     for root in (az_root, gs_root):

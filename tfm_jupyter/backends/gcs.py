@@ -70,6 +70,9 @@ class GCSBackend(Backend):
         import requests
         from google.cloud import storage
 
+        # The client's background GET of each bucket's metadata only labels OpenTelemetry spans: a billed
+        # request per bucket, sent at a time nobody chose.  A user who wants it sets the variable.
+        os.environ.setdefault("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")
         endpoint = options.get("endpoint_url") or os.environ.get("STORAGE_EMULATOR_HOST")
         token, project = options.get("token"), options.get("project")
         with mapped_errors("connect", "gs://"):
