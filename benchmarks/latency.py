@@ -120,31 +120,36 @@ def boto3_search(url: str, threads: int) -> list[str]:
     return [key for key, hit in zip(keys, each(threads, holds, keys), strict=True) if hit]
 
 
+BOTO3_PLANE = "tfm_jupyter, data_plane=boto3"
+
 # -- tfm_jupyter ---------------------------------------------------------------------------------------
 
 
-def tfm(url: str) -> Any:
+def tfm(url: str, plane: str = "auto") -> Any:
+    """tfm_jupyter configured for ``url``; ``plane`` sends small files' requests ("boto3": botocore,
+    "auto": the obstore data plane)."""
     import tfm_jupyter
     from tfm_jupyter.s3 import client
 
     client.reset_s3_configuration()
     tfm_jupyter.configure_s3(endpoint_url=url, region="us-east-1", aws_access_key_id=CREDENTIALS["key"],
                              aws_secret_access_key=CREDENTIALS["secret"], addressing_style="path",
-                             small_file_concurrency=int(os.environ.get("TFM_BENCH_CONCURRENCY", "32")))
+                             small_file_concurrency=int(os.environ.get("TFM_BENCH_CONCURRENCY", "32")),
+                             data_plane=plane)
     tfm_jupyter.clear_s3_cache()
     return tfm_jupyter
 
 
-def tfm_download(url: str, target: Path) -> None:
-    tfm(url).Path(f"s3://{BUCKET}/tree").copy(target, progress=False)
+def tfm_download(url: str, target: Path, plane: str = "auto") -> None:
+    tfm(url, plane).Path(f"s3://{BUCKET}/tree").copy(target, progress=False)
 
 
-def tfm_upload(url: str, source: Path) -> None:
-    tfm(url).Path(source).copy(f"s3://{BUCKET}/up", progress=False)
+def tfm_upload(url: str, source: Path, plane: str = "auto") -> None:
+    tfm(url, plane).Path(source).copy(f"s3://{BUCKET}/up", progress=False)
 
 
-def tfm_copy(url: str) -> None:
-    tfm(url).Path(f"s3://{BUCKET}/tree").copy(f"s3://{BUCKET}/copy", progress=False)
+def tfm_copy(url: str, plane: str = "auto") -> None:
+    tfm(url, plane).Path(f"s3://{BUCKET}/tree").copy(f"s3://{BUCKET}/copy", progress=False)
 
 
 def tfm_search(url: str) -> list[str]:
@@ -176,6 +181,7 @@ def workloads(url: str, local: Path, out: Path) -> dict[str, dict[str, Callable[
             "plain boto3 loop": lambda: boto3_download(url, out, 1),
             "ThreadPoolExecutor(32) + boto3": lambda: boto3_download(url, out, 32),
             "tfm_jupyter": lambda: tfm_download(url, out),
+            BOTO3_PLANE: lambda: tfm_download(url, out, "boto3"),
             "aws s3": lambda: aws(url, "cp", "--recursive", tree, str(out)),
             "s5cmd": lambda: s5cmd(url, "cp", f"{tree}/*", f"{out}/"),
         },
@@ -183,6 +189,7 @@ def workloads(url: str, local: Path, out: Path) -> dict[str, dict[str, Callable[
             "plain boto3 loop": lambda: boto3_upload(url, local, 1),
             "ThreadPoolExecutor(32) + boto3": lambda: boto3_upload(url, local, 32),
             "tfm_jupyter": lambda: tfm_upload(url, local),
+            BOTO3_PLANE: lambda: tfm_upload(url, local, "boto3"),
             "aws s3": lambda: aws(url, "cp", "--recursive", str(local), f"s3://{BUCKET}/up"),
             "s5cmd": lambda: s5cmd(url, "cp", f"{local}/*", f"s3://{BUCKET}/up/"),
         },
@@ -190,6 +197,7 @@ def workloads(url: str, local: Path, out: Path) -> dict[str, dict[str, Callable[
             "plain boto3 loop": lambda: boto3_copy(url, 1),
             "ThreadPoolExecutor(32) + boto3": lambda: boto3_copy(url, 32),
             "tfm_jupyter": lambda: tfm_copy(url),
+            BOTO3_PLANE: lambda: tfm_copy(url, "boto3"),
             "aws s3": lambda: aws(url, "cp", "--recursive", tree, f"s3://{BUCKET}/copy"),
             "s5cmd": lambda: s5cmd(url, "cp", f"{tree}/*", f"s3://{BUCKET}/copy/"),
         },
@@ -272,7 +280,7 @@ def listing_rows(delay: float, keys: int, folders: int, runs: int, work: Path) -
         return {name: (min(times[name]), 0) for name in runs_of}
 
 
-IMPLS = ["plain boto3 loop", "ThreadPoolExecutor(32) + boto3", "tfm_jupyter", "aws s3", "s5cmd"]
+IMPLS = ["plain boto3 loop", "ThreadPoolExecutor(32) + boto3", "tfm_jupyter", BOTO3_PLANE, "aws s3", "s5cmd"]
 
 
 def installed(name: str) -> bool:
@@ -381,7 +389,8 @@ def write_results(rows: dict[str, dict[str, tuple[float, Counter]]], listing: di
              f"{platform.python_version()}, by `python -m benchmarks.latency` (best of {args.runs} "
              "interleaved rounds; the plain loop once). Requests are "
              "counted at the server. **ratio** is tfm_jupyter's time over the faster of s5cmd and the 32-thread "
-             "script.", "",
+             "script. tfm_jupyter sends small files' requests through its data plane (obstore); "
+             f"*{BOTO3_PLANE}* is the same code with botocore sending them.", "",
              "| work | " + " | ".join(IMPLS) + " | ratio | requests (tfm_jupyter) |",
              "|---" * (len(IMPLS) + 3) + "|"]
     for name, results in rows.items():
