@@ -33,7 +33,7 @@ def test_load_and_unload_cleanly():
 def test_s3ls_returns_a_rich_listing(ip, s3, bucket):
     xss = "<img src=x onerror=alert(1)>.txt"
     s3.seed(bucket, {"d/a.csv": b"12345", "d/sub/x": b"", f"d/{xss}": b"!"})
-    listing = run(ip, f"%s3ls -l -h s3://{bucket}/d")
+    listing = run(ip, f"%s3ls -l -H s3://{bucket}/d")
     assert [p.name for p in listing] == ["sub", xss, "a.csv"]
     assert all(isinstance(p, Path) for p in listing)
     html = listing._repr_html_()
@@ -107,7 +107,7 @@ def test_s3cat_du_find_mkdir_presign(ip, s3, bucket):
     assert only(counts, GetObject=1)
     usage = run(ip, f"%s3du s3://{bucket}/t")
     assert (usage.bytes, usage.files, usage.directories) == (5021, 3, 1) and int(usage) == 5021
-    assert "4.9 KiB" in repr(run(ip, f"%s3du -h s3://{bucket}/t"))
+    assert "4.9 KiB" in repr(run(ip, f"%s3du -H s3://{bucket}/t"))
     assert [p.name for p in run(ip, f"%s3find s3://{bucket}/t --name '*.csv'")] == ["s.csv"]
     assert [p.name for p in run(ip, f"%s3find s3://{bucket}/t --larger 1k")] == ["big.bin"]
     assert len(run(ip, f"%s3find s3://{bucket}/t --newer 1h")) == 3
@@ -183,3 +183,27 @@ def test_long_copies_show_the_progress_bar(ip, tmp_path, s3, bucket, capsys):
     run(ip, f"%s3cp -r {tmp_path} s3://{bucket}/bar")
     assert "60/60 files" in capsys.readouterr().err
     assert len(s3.keys(bucket, "bar/")) == 60
+
+
+def test_every_magic_answers_dash_h_and_help_with_its_usage_and_does_nothing(ip, s3, bucket, capsys):
+    s3.seed(bucket, {"keep/a.txt": b"a"})
+    registered = [name for name, magic in ip.magics_manager.magics["line"].items()
+                  if type(getattr(magic, "__self__", None)).__name__ == "S3Magics"]
+    assert set(MAGICS) | {"s3sql", "s3meter", "s3grep"} <= set(registered)
+    with s3.counting() as counts:
+        for name in registered:
+            for flag in ("-h", "--help"):
+                result = ip.run_cell(f"%{name} {flag}")
+                out, err = capsys.readouterr()
+                assert result.error_in_exec is None and not err, (name, flag, err)
+                assert f"%{name}" in out, (name, flag, out)  # the usage, from the magic's own parser
+        help_of_cp = ip.run_cell("%s3cp -h")
+        assert "--exclude GLOB" in capsys.readouterr().out and help_of_cp.result is None
+        ip.run_cell(f"%s3rm -r --help s3://{bucket}/keep")  # help wins: nothing is deleted
+    assert s3.keys(bucket) == ["keep/a.txt"] and sum(counts.values()) == 0
+
+
+def test_sizes_for_people_are_capital_h_now_that_h_is_help(ip, s3, bucket):
+    s3.seed(bucket, {"t/a.bin": b"x" * 5000})
+    assert "4.9 KiB" in repr(run(ip, f"%s3du --human-readable s3://{bucket}/t"))
+    assert "4.9 KiB" in repr(run(ip, f"%s3ls -l -H s3://{bucket}/t"))

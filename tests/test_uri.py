@@ -2,6 +2,8 @@
 
 import os
 import pickle
+import subprocess
+import sys
 from pathlib import PurePosixPath
 
 import pytest
@@ -167,3 +169,39 @@ def test_local_path_keeps_pathlib_behaviour(tmp_path):
     assert isinstance(local.parent, LocalPath)
     assert Path("~").expanduser() == LocalPath.home()
     assert Path.cwd() == LocalPath(os.getcwd())
+
+
+ONE_SLASH_SESSION = r'''
+import os, sys
+import tfm_jupyter, pandas as pd
+from tfm_jupyter import Path
+said = []
+for attempt in (lambda: Path("s3:/scratch/typo/out.csv").write_text("x"), lambda: Path("gs:/lake", "x.csv"),
+                lambda: Path("S3A:/bkt/k"), lambda: open("s3:/scratch/x.csv", "w"), lambda: pd.read_csv("az:/box/x.csv"),
+                lambda: os.makedirs("sftp:/host/dir"), lambda: pd.DataFrame({"a": [1]}).to_csv("s3:/scratch/x.csv")):
+    try:
+        attempt()
+        said.append("nothing")
+    except Exception as exc:
+        said.append(f"{type(exc).__name__}: {exc}")
+print("\n".join(said))
+'''
+
+
+def test_one_slash_names_are_refused_with_the_uri_meant_from_the_first_line_of_a_session(tmp_path):
+    run = subprocess.run([sys.executable, "-c", ONE_SLASH_SESSION], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    said = run.stdout.splitlines()
+    assert run.returncode == 0 and len(said) == 7, run.stderr
+    assert "did you mean Path('s3://scratch/typo/out.csv')" in said[0] and said[0].startswith("ValueError")
+    assert "did you mean Path('gs://lake')" in said[1] and "did you mean Path('s3://bkt/k')" in said[2]
+    assert said[3].startswith("NotLocal") and "Path('s3://scratch/x.csv')" in said[3]
+    assert said[4].startswith("NotLocal") and "Path('az://box/x.csv')" in said[4]
+    assert said[5].startswith("NotLocal") and "'sftp://'" in said[5]
+    assert said[6].startswith("OSError")  # pandas refuses: its parent folder `s3:` does not exist here
+    assert list(tmp_path.iterdir()) == []  # nothing was written on the local disk
+
+
+def test_names_that_only_look_like_schemes_stay_local():
+    assert str(Path("notes:/x")) == "notes:/x" and str(Path("/tmp/s3:/x")) == "/tmp/s3:/x"
+    assert str(Path("s3://bkt/k")) == "s3://bkt/k" and str(Path("s3a://bkt/k")) == "s3://bkt/k"

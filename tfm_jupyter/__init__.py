@@ -14,12 +14,14 @@ from . import transfer as _transfer  # noqa: F401 - gives Path.copy/move their e
 from .cache import S3Cache
 from .data.register import install as _serve_s3_in_fsspec
 from .errors import S3Error
+from .guard import guard_local_file_system as _guard_local_file_system
 from .path import LocalPath, Path, S3Path, S3StatResult
 from .uri import PureS3Path
 
 __version__ = "0.1.0"
 
 _serve_s3_in_fsspec()  # `s3://` strings in pandas & co. reach us; fsspec itself is not imported here
+_guard_local_file_system()  # from the first line on, `open("s3:/b/k")` (one slash) is refused, not a local file
 
 __all__ = [
     "LocalPath",

@@ -7,6 +7,7 @@ mistakes and S3 errors are shown as one line (IPython's UsageError), never as a 
 from __future__ import annotations
 
 import functools
+import inspect
 import shlex
 from collections.abc import Callable
 from typing import Any
@@ -21,13 +22,24 @@ from .completion import complete_s3
 __all__ = ["S3Magics", "load_ipython_extension", "unload_ipython_extension"]
 
 
+HELP_FLAGS = ("-h", "--help")
+
+
+class _HelpAsked(Exception):
+    """``-h``/``--help`` was given: show the magic's usage instead of running it."""
+
+
 def _one_line_errors(magic: Callable[..., Any]) -> Callable[..., Any]:
-    """Show mistakes and S3 failures as ``UsageError: FileNotFoundError: ...`` (no traceback)."""
+    """Show mistakes and S3 failures as ``UsageError: FileNotFoundError: ...`` (no traceback), and the
+    usage for ``-h``/``--help``."""
 
     @functools.wraps(magic)
     def run(self: Magics, line: str) -> Any:
         try:
             return magic(self, line)
+        except _HelpAsked as asked:
+            print(str(asked).strip("\n:").strip())
+            return None
         except UsageError:
             raise
         except commands.ConfirmationNeeded as exc:
@@ -50,12 +62,22 @@ def _builtin_name(exc: BaseException) -> str:
 
 
 def _parse(magic: Callable[..., Any], line: str) -> Any:
-    """Parse with shell quoting (IPython's own splitter keeps the quotes around arguments)."""
+    """Parse with shell quoting (IPython's own splitter keeps the quotes around arguments); ``-h`` or
+    ``--help`` before any ``--`` shows the usage (a name starting with ``-`` goes after ``--``)."""
     try:
         argv = shlex.split(line)
     except ValueError as exc:
         raise UsageError(f"cannot parse arguments: {exc}") from None
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    if any(flag in options for flag in HELP_FLAGS):
+        raise _HelpAsked(magic.__doc__)
     return magic.parser.parse_args(argv)
+
+
+def _asks_help(usage: str, magic: Callable[..., Any], line: str) -> None:
+    """For the magics without options: ``-h``/``--help`` alone shows ``usage`` and the docstring."""
+    if line.strip() in HELP_FLAGS:
+        raise _HelpAsked(f"::\n\n  {usage}\n\n{inspect.cleandoc(magic.__doc__ or '')}")
 
 
 def _filter_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -86,7 +108,7 @@ class S3Magics(Magics):
 
     @magic_arguments()
     @argument("-l", "--long", action="store_true", help="sizes and modification times")
-    @argument("-h", "--human-readable", action="store_true", help="sizes as KiB/MiB/GiB")
+    @argument("-H", "--human-readable", action="store_true", help="sizes as KiB/MiB/GiB")
     @argument("-r", "--recursive", action="store_true", help="every file below PATH")
     @argument("--sort", choices=("name", "size", "time"), default="name")
     @argument("path", nargs="?", default=".", help="s3://bucket/prefix or a local path (default: %%s3pwd)")
@@ -157,7 +179,7 @@ class S3Magics(Magics):
         return commands.cat(args.path, nbytes=args.bytes)
 
     @magic_arguments()
-    @argument("-h", "--human-readable", action="store_true")
+    @argument("-H", "--human-readable", action="store_true", help="sizes as KiB/MiB/GiB")
     @argument("path", nargs="?", default=".")
     @line_magic
     @_one_line_errors
@@ -230,7 +252,8 @@ class S3Magics(Magics):
     @line_magic
     @_one_line_errors
     def s3pwd(self, line: str) -> Any:
-        """The current location of the magics."""
+        """The current location of the magics (``%s3cd`` sets it)."""
+        _asks_help("%s3pwd", self.s3pwd, line)
         return commands.pwd()
 
     @magic_arguments()
@@ -270,7 +293,7 @@ class S3Magics(Magics):
     def s3sql(self, line: str, cell: str | None = None) -> Any:
         """SQL over S3 in place (DuckDB), returning a pandas DataFrame.
 
-        ``%s3sql SELECT region, sum(amount) FROM 's3://demo/sales/**/*.csv' GROUP BY 1``, or the
+        ``%s3sql SELECT region, sum(units) FROM 's3://demo/sales/**/*.csv' GROUP BY 1``, or the
         query as the body of a ``%%s3sql`` cell.
         """
         return self._sql(cell if cell is not None else line)
@@ -279,6 +302,7 @@ class S3Magics(Magics):
     def _sql(self, query: str) -> Any:
         from .data.sql import sql
 
+        _asks_help("%s3sql QUERY  |  %%s3sql (the query in the cell)", self.s3sql, query)
         if not query.strip():
             raise UsageError("needs a query, e.g. %s3sql SELECT count(*) FROM 's3://bucket/data/*.parquet'")
         return sql(query)

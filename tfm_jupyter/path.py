@@ -23,7 +23,7 @@ from .backends import get_backend, path_class_of, registered_scheme
 from .guard import guard_local_file_system
 from .names import unsafe_parts
 from .storage_path import StatResult, StoragePath, TransferMethods, use_transfers, walk_tree
-from .uri import PureS3Path, PureURIPath
+from .uri import PureS3Path, PureURIPath, one_slash_uri
 
 __all__ = ["FSPATH_SCHEME", "LocalPath", "Path", "S3Path", "S3StatResult", "StoragePath", "path_class_for",
            "use_transfers", "walk_tree"]
@@ -45,6 +45,10 @@ def _scheme_of(arg: Any) -> str | None:
 
 
 def _make_path(args: tuple[Any, ...]) -> Any:
+    for arg in args:
+        if (meant := one_slash_uri(arg)) is not None:
+            raise ValueError(f"{arg!r} has one slash after the scheme, so it would be a local file named like a "
+                             f"URI: did you mean Path({meant!r})?")
     # Like an absolute component in pathlib, a scheme:// segment discards everything before it.
     for index in range(len(args) - 1, -1, -1):
         scheme = _scheme_of(args[index])

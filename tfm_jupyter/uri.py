@@ -29,6 +29,7 @@ __all__ = [
     "guess_content_type",
     "is_s3_uri",
     "match_parts",
+    "one_slash_uri",
     "split_s3_uri",
     "validate_bucket",
 ]
@@ -42,6 +43,21 @@ _IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 
 
 HADOOP_SCHEME = "s3a://"  # Hadoop's name for S3, and what os.fspath() of an S3 path gives
+
+
+STORAGE_SCHEMES = ("s3", "s3a", "gs", "az", "abfs", "abfss", "sftp", "ftp", "ftps", "memory")
+_ONE_SLASH_RE = re.compile(rf"^({'|'.join(STORAGE_SCHEMES)}):/(?!/)", re.IGNORECASE)
+
+
+def one_slash_uri(value: object) -> str | None:
+    """``'s3://b/k'`` for ``'s3:/b/k'`` (one slash: a typo, or pathlib's spelling of a URI), ``None``
+    for anything else.  ``s3a:`` and ``abfs:`` come back under their usual names."""
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    if not isinstance(value, str) or not (match := _ONE_SLASH_RE.match(value)):
+        return None
+    scheme = {"s3a": "s3", "abfs": "az", "abfss": "az"}.get(match.group(1).lower(), match.group(1).lower())
+    return f"{scheme}://{value[match.end():]}"
 
 
 def is_s3_uri(value: object) -> bool:
