@@ -20,12 +20,14 @@ DENIED = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Cod
 
 
 @contextlib.contextmanager
-def denied_for(s3, key_fragment):
-    """Make the server answer 403 AccessDenied to every request whose path contains ``key_fragment``."""
+def denied_for(s3, key_fragment, exact=False):
+    """Make the server answer 403 AccessDenied to every request whose path contains ``key_fragment``
+    (or, ``exact``, is it)."""
 
     def wrap(app):
         def deny(environ, start_response):
-            if key_fragment in environ.get("PATH_INFO", ""):
+            path = environ.get("PATH_INFO", "")
+            if path == key_fragment if exact else key_fragment in path:
                 start_response("403 Forbidden", [("Content-Type", "application/xml"),
                                                  ("Content-Length", str(len(DENIED)))])
                 return [DENIED]
@@ -154,3 +156,21 @@ def test_import_writes_no_files(tmp_path):
     env = dict(os.environ, HOME=str(tmp_path), PYTHONDONTWRITEBYTECODE="1")
     subprocess.run([sys.executable, "-c", "import tfm_jupyter"], check=True, env=env, cwd=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_bucket_names_the_near_ones_for_one_listbuckets(s3, bucket):
+    typo = bucket[:-1] + ("x" if bucket[-1] != "x" else "y")
+    with s3.counting() as counts:
+        with pytest.raises(FileNotFoundError) as raised:
+            Path(f"s3://{typo}/data.csv").read_text()
+    assert f"did you mean 's3://{bucket}/'?" in str(raised.value) and raised.value.filename == f"s3://{typo}/data.csv"
+    assert counts == {"GetObject": 1, "ListBuckets": 1}
+
+
+def test_a_missing_bucket_without_a_near_name_says_how_to_list_or_which_there_are(s3, bucket):
+    with pytest.raises(FileNotFoundError, match=r"No such bucket \(ListObjectsV2\); (these credentials see .*s3://"
+                       + bucket + "/|%s3ls s3:// )"):
+        list(Path("s3://zz-nothing-like-it/").iterdir())
+    with denied_for(s3, "/", exact=True):  # ListBuckets refused: the hint says how to list, the error stays
+        with pytest.raises(FileNotFoundError, match=r"No such bucket \(GetObject\); %s3ls s3:// "):
+            Path("s3://zz-nothing-like-it/x").read_text()

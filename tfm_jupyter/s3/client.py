@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import errors
 from ..cancel import check_cancelled
-from .errormap import CREDENTIALS_HELP, api_name, location_of, translate
+from .errormap import CREDENTIALS_HELP, api_name, bucket_hint, location_of, translate
 from .throttle import THROTTLING_CODES, ConcurrencyWindow
 
 __all__ = [
@@ -202,7 +202,15 @@ class S3Client:
     # -- calls ----------------------------------------------------------------------------------
 
     def translate(self, exc: Exception, operation: str, params: dict[str, Any] | None) -> errors.S3Error:
-        return translate(exc, operation, params, self.settings, self.via)
+        found = translate(exc, operation, params, self.settings, self.via)
+        if isinstance(found, errors.BucketNotFound) and operation != "list_buckets" and params:
+            hint = bucket_hint(str(params.get("Bucket", "")), self._bucket_names)
+            return type(found)(f"{found.strerror}; {hint}", found.filename, found.operation)
+        return found
+
+    def _bucket_names(self) -> list[str]:
+        """The buckets these credentials see (one ListBuckets, for a did-you-mean after a NoSuchBucket)."""
+        return [bucket["Name"] for bucket in self.boto.list_buckets().get("Buckets", [])]
 
     @contextlib.contextmanager
     def mapped_errors(self, operation: str, params: dict[str, Any] | None = None) -> Iterator[None]:

@@ -3,11 +3,13 @@ what to do.  Pure functions: the client module calls them with its settings."""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
 from typing import Any
 
 from .. import errors
 
-__all__ = ["CREDENTIALS_HELP", "api_name", "location_of", "translate"]
+__all__ = ["CREDENTIALS_HELP", "api_name", "bucket_hint", "location_of", "translate"]
 
 CREDENTIALS_HELP = (
     "No AWS credentials were found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
@@ -21,6 +23,24 @@ _SPECIAL_NAMES = {"list_objects_v2": "ListObjectsV2"}
 def api_name(operation: str) -> str:
     """``'list_objects_v2'`` -> ``'ListObjectsV2'`` (as S3 and its error messages name it)."""
     return _SPECIAL_NAMES.get(operation) or "".join(word.capitalize() for word in operation.split("_"))
+
+
+def bucket_hint(missing: str, bucket_names: Callable[[], list[str]], scheme: str = "s3") -> str:
+    """What to say after "No such bucket": the near names (did you mean), else the few there are, else
+    how to list them.  ``bucket_names`` may fail (no permission to list): then only how to list."""
+    how = f"%s3ls {scheme}:// (or Path('{scheme}://').iterdir()) lists the buckets these credentials see"
+    try:
+        names = bucket_names()
+    except Exception:  # a hint must never hide the error it explains
+        return how
+    near = difflib.get_close_matches(missing, names, n=3, cutoff=0.6)
+    if near:
+        return "did you mean " + " or ".join(repr(f"{scheme}://{name}/") for name in near) + "?"
+    if not names:
+        return f"these credentials see no bucket at all; create it with Path('{scheme}://{missing}/').mkdir()"
+    if len(names) <= 8:
+        return "these credentials see " + ", ".join(f"{scheme}://{name}/" for name in names)
+    return how
 
 
 def location_of(params: dict[str, Any] | None) -> str | None:
