@@ -160,9 +160,8 @@ def test_import_writes_no_files(tmp_path):
 
 def test_a_missing_bucket_names_the_near_ones_for_one_listbuckets(s3, bucket):
     typo = bucket[:-1] + ("x" if bucket[-1] != "x" else "y")
-    with s3.counting() as counts:
-        with pytest.raises(FileNotFoundError) as raised:
-            Path(f"s3://{typo}/data.csv").read_text()
+    with s3.counting() as counts, pytest.raises(FileNotFoundError) as raised:
+        Path(f"s3://{typo}/data.csv").read_text()
     assert f"did you mean 's3://{bucket}/'?" in str(raised.value) and raised.value.filename == f"s3://{typo}/data.csv"
     assert counts == {"GetObject": 1, "ListBuckets": 1}
 
@@ -171,6 +170,7 @@ def test_a_missing_bucket_without_a_near_name_says_how_to_list_or_which_there_ar
     with pytest.raises(FileNotFoundError, match=r"No such bucket \(ListObjectsV2\); (these credentials see .*s3://"
                        + bucket + "/|%s3ls s3:// )"):
         list(Path("s3://zz-nothing-like-it/").iterdir())
-    with denied_for(s3, "/", exact=True):  # ListBuckets refused: the hint says how to list, the error stays
-        with pytest.raises(FileNotFoundError, match=r"No such bucket \(GetObject\); %s3ls s3:// "):
-            Path("s3://zz-nothing-like-it/x").read_text()
+    # ListBuckets refused: the hint says how to list, and the error stays the missing bucket
+    with denied_for(s3, "/", exact=True), pytest.raises(FileNotFoundError,
+                                                        match=r"No such bucket \(GetObject\); %s3ls s3:// "):
+        Path("s3://zz-nothing-like-it/x").read_text()

@@ -207,3 +207,25 @@ def test_sizes_for_people_are_capital_h_now_that_h_is_help(ip, s3, bucket):
     s3.seed(bucket, {"t/a.bin": b"x" * 5000})
     assert "4.9 KiB" in repr(run(ip, f"%s3du --human-readable s3://{bucket}/t"))
     assert "4.9 KiB" in repr(run(ip, f"%s3ls -l -H s3://{bucket}/t"))
+
+
+def test_our_errors_show_the_users_lines_and_the_message_and_tb_shows_the_rest(ip, s3, bucket, capsys):
+    import re
+
+    s3.seed(bucket, {"sales/a.csv": b"a,b\n1,2\n"})
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    ip.run_cell("import pandas as pd\nfrom tfm_jupyter import Path\ndef load(p):\n    return pd.read_csv(p)")
+    capsys.readouterr()
+    result = ip.run_cell(f'load(Path("s3://{bucket}/sales"))')
+    shown = ansi.sub("", capsys.readouterr().out)
+    assert isinstance(result.error_in_exec, IsADirectoryError)
+    assert "return pd.read_csv(p)" in shown and f'load(Path("s3://{bucket}/sales"))' in shown
+    assert f"Is a directory: 's3://{bucket}/sales'" in shown and "%tb shows them" in shown
+    assert "site-packages" not in shown and "tfm_jupyter/" not in shown  # no internals
+    assert not hasattr(result.error_in_exec, "__notes__")  # the note was only for showing
+    ip.run_cell("%tb")
+    full = ansi.sub("", capsys.readouterr().out)
+    assert "tfm_jupyter/s3/" in full and "pandas/" in full and "%tb shows them" not in full
+    ip.run_line_magic("unload_ext", "tfm_jupyter")
+    assert ip.custom_exceptions == ()
+    ip.run_line_magic("load_ext", "tfm_jupyter")

@@ -177,7 +177,8 @@ import tfm_jupyter, pandas as pd
 from tfm_jupyter import Path
 said = []
 for attempt in (lambda: Path("s3:/scratch/typo/out.csv").write_text("x"), lambda: Path("gs:/lake", "x.csv"),
-                lambda: Path("S3A:/bkt/k"), lambda: open("s3:/scratch/x.csv", "w"), lambda: pd.read_csv("az:/box/x.csv"),
+                lambda: Path("S3A:/bkt/k"), lambda: open("s3:/scratch/x.csv", "w"),
+                lambda: pd.read_csv("az:/box/x.csv"),
                 lambda: os.makedirs("sftp:/host/dir"), lambda: pd.DataFrame({"a": [1]}).to_csv("s3:/scratch/x.csv")):
     try:
         attempt()

@@ -340,7 +340,10 @@ def _meter_off(shell: Any) -> None:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext tfm_jupyter``: register the magics and S3 path completion."""
+    from . import tracebacks
+
     ipython.register_magics(S3Magics)
+    tracebacks.install(ipython)
     if complete_s3 not in ipython.Completer.custom_matchers:
         ipython.Completer.custom_matchers.append(complete_s3)
 
@@ -354,3 +357,6 @@ def unload_ipython_extension(ipython: Any) -> None:
     if complete_s3 in ipython.Completer.custom_matchers:
         ipython.Completer.custom_matchers.remove(complete_s3)
     _meter_off(ipython)
+    from . import tracebacks
+
+    tracebacks.uninstall(ipython)
