@@ -25,7 +25,7 @@ def test_the_demo_serves_the_notebooks_against_a_seeded_local_s3(tmp_path):
     try:
         first = demo.stdout.readline()
         endpoint = re.search(r"Local S3 at (http://127\.0\.0\.1:\d+)", first).group(1)
-        assert "20,165 objects" in first
+        assert "20,172 objects" in first and "Start with 01_tour.ipynb" in demo.stdout.readline()
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -39,7 +39,7 @@ def test_the_demo_serves_the_notebooks_against_a_seeded_local_s3(tmp_path):
             item["name"] for item in contents["content"]}
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="demo-access-key",
                           aws_secret_access_key="demo-secret-key")
-        assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {"demo", "scratch"}
+        assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {"demo", "scratch", "team"}
         assert s3.list_objects_v2(Bucket="demo", Prefix="logs/big/", MaxKeys=5)["KeyCount"] == 5
         first_csv = s3.list_objects_v2(Bucket="demo", Prefix="sales/2024/north/", MaxKeys=1)["Contents"][0]["Key"]
         assert s3.head_object(Bucket="demo", Key=first_csv)["ContentType"] == "text/csv"  # typed like uploads

@@ -229,3 +229,10 @@ def test_our_errors_show_the_users_lines_and_the_message_and_tb_shows_the_rest(i
     ip.run_line_magic("unload_ext", "tfm_jupyter")
     assert ip.custom_exceptions == ()
     ip.run_line_magic("load_ext", "tfm_jupyter")
+
+
+def test_a_comment_after_a_magic_is_a_comment_but_a_hash_in_a_name_is_not(ip, s3, bucket):
+    s3.seed(bucket, {"d/a#b.txt": b"x", "d/#1 notes.txt": b"y"})
+    assert [p.name for p in run(ip, f"%s3ls s3://{bucket}/d  # every file")] == ["#1 notes.txt", "a#b.txt"]
+    assert run(ip, f"%s3cat s3://{bucket}/d/a#b.txt # the one with a hash") == "x"
+    assert run(ip, f"%s3cat 's3://{bucket}/d/#1 notes.txt'") == "y"

@@ -26,10 +26,11 @@ from datetime import date, timedelta
 from pathlib import Path as LocalFsPath
 from typing import Any
 
-__all__ = ["DEMO_BUCKET", "SCRATCH_BUCKET", "demo_environment", "demo_objects", "main", "seed_demo"]
+__all__ = ["DEMO_BUCKET", "SCRATCH_BUCKET", "TEAM_BUCKET", "demo_environment", "demo_objects", "main", "seed_demo"]
 
 DEMO_BUCKET = "demo"
 SCRATCH_BUCKET = "scratch"
+TEAM_BUCKET = "team"  # empty, for the README's examples of uploads and sync
 REGIONS = ("north", "south", "east", "west")
 PRODUCTS = ("widget", "gadget", "gizmo", "doohickey")
 BIG_PREFIX_KEYS = 20_000
@@ -61,6 +62,15 @@ def _events(day: date, rng: random.Random) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _app_log(day: date, rng: random.Random) -> bytes:
+    """A day of an application's log: a few KiB, some ERROR lines (what the README finds)."""
+    levels = ("INFO", "INFO", "INFO", "WARN", "ERROR")
+    lines = [f"{day.isoformat()}T{h:02d}:{m:02d}:00Z {rng.choice(levels):5} request id=r{rng.randint(1000, 9999)} "
+             f"status={rng.choice((200, 200, 200, 404, 500))} took={rng.randint(3, 900)}ms"
+             for h in range(24) for m in (0, 30)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A small gradient PNG built with zlib (no imaging library needed)."""
     rows = b"".join(
@@ -83,6 +93,10 @@ def demo_objects(big_prefix_keys: int = BIG_PREFIX_KEYS) -> Iterator[tuple[str, 
         for region in REGIONS:
             yield f"sales/2024/{region}/{day.isoformat()}.csv", _sales_csv(day, region, rng)
         yield f"events/2024/01/{day.isoformat()}.jsonl", _events(day, rng)
+    log_rng = random.Random(7)  # its own generator: the rest of the bucket stays what it was
+    for offset in range(7):
+        day = start + timedelta(days=offset)
+        yield f"logs/app/{day.isoformat()}.log", _app_log(day, log_rng)
     yield "events/summary.json", json.dumps({"days": 30, "regions": list(REGIONS)}, indent=2).encode()
     for name, colour in (("sunrise", (255, 120, 40)), ("ocean", (20, 90, 200)), ("forest", (30, 160, 60))):
         yield f"images/{name}.png", _png(96, 64, colour)
@@ -97,8 +111,8 @@ def demo_objects(big_prefix_keys: int = BIG_PREFIX_KEYS) -> Iterator[tuple[str, 
 
 
 def seed_demo(server: Any, big_prefix_keys: int = BIG_PREFIX_KEYS) -> dict[str, int]:
-    """Create and fill the ``demo`` bucket (and an empty ``scratch`` bucket) on a LocalS3Server."""
-    for bucket in (DEMO_BUCKET, SCRATCH_BUCKET):
+    """Create and fill the ``demo`` bucket (and empty ``scratch`` and ``team`` buckets) on a LocalS3Server."""
+    for bucket in (DEMO_BUCKET, SCRATCH_BUCKET, TEAM_BUCKET):
         server.create_bucket(bucket)
     objects = dict(demo_objects(big_prefix_keys))
     server.put_objects(DEMO_BUCKET, objects)
@@ -157,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     with LocalS3Server(port=args.port) as server:
         summary = seed_demo(server)
         print(f"Local S3 at {server.endpoint_url}: bucket 's3://{DEMO_BUCKET}/' with {summary['objects']:,} "
-              f"objects, and 's3://{SCRATCH_BUCKET}/' to write to.", flush=True)
+              f"objects, and 's3://{SCRATCH_BUCKET}/' and 's3://{TEAM_BUCKET}/' to write to.", flush=True)
+        if args.command == "lab":
+            print("Start with 01_tour.ipynb; every example of the README runs as it is in a new notebook.",
+                  flush=True)
         env = dict(os.environ, **demo_environment(server.endpoint_url))
         if args.command == "execute":
             return _execute_notebooks(args.lab_args, env)

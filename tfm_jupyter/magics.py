@@ -65,13 +65,27 @@ def _parse(magic: Callable[..., Any], line: str) -> Any:
     """Parse with shell quoting (IPython's own splitter keeps the quotes around arguments); ``-h`` or
     ``--help`` before any ``--`` shows the usage (a name starting with ``-`` goes after ``--``)."""
     try:
-        argv = shlex.split(line)
+        argv = shlex.split(_without_comment(line))
     except ValueError as exc:
         raise UsageError(f"cannot parse arguments: {exc}") from None
     options = argv[:argv.index("--")] if "--" in argv else argv
     if any(flag in options for flag in HELP_FLAGS):
         raise _HelpAsked(magic.__doc__)
     return magic.parser.parse_args(argv)
+
+
+def _without_comment(line: str) -> str:
+    """The line up to a ``#`` that starts a word outside quotes, as the shell reads comments
+    (``%s3cp a b  # why``); a ``#`` inside a name (``s3://b/a#b``) or in quotes stays."""
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1].isspace()):
+            return line[:index]
+    return line
 
 
 def _asks_help(usage: str, magic: Callable[..., Any], line: str) -> None:
