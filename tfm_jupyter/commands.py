@@ -15,7 +15,7 @@ from .backends import registered_scheme
 from .errors import CommandError
 from .path import Path
 from .results import DiskUsage, Entry, GrepResult, ListingResult, TextResult, TransferReport
-from .units import make_filter, parse_size, parse_when
+from .units import make_filter, parse_size, parse_when, plural
 
 __all__ = ["RM_CONFIRM_OVER", "CellMeter", "TextResult", "cat", "cd", "cp", "cwd", "du", "find", "grep", "ls", "mkdir",
            "mv", "presign", "pwd", "resolve", "rm", "sync"]
@@ -260,7 +260,7 @@ def sync(source: Any, destination: Any, *, delete: bool = False, dryrun: bool = 
         plan = run_sync(source, destination, delete=True, dryrun=True, **options)
         if plan.deleted:
             raise ConfirmationNeeded(
-                f"not synced: this would delete {len(plan.deleted)} files at {destination}; check the list "
+                f"not synced: this would delete {plural(len(plan.deleted), 'file')} at {destination}; check the list "
                 "and re-run with --yes", plan)
     return run_sync(source, destination, delete=delete, dryrun=dryrun, progress=progress, **options)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .units import human_size
+from .units import human_size, plural
 
 # Inline SVG, not emoji: emoji render as empty boxes where no emoji font is installed.
 _SVG = ("<svg width='14' height='14' viewBox='0 0 16 16' aria-hidden='true' style='vertical-align:-2px'>"
@@ -88,8 +88,9 @@ class ListingResult(Sequence[Any]):
             rows.append(f"<tr><td>{icon}</td><td style='text-align:left'>{name}</td>"
                         f"<td style='text-align:right'>{html.escape(self._size(entry))}</td>"
                         f"<td>{html.escape(_when(entry.mtime))}</td></tr>")
-        caption = html.escape(f"{self.root} — {len(self.entries)} entries")
-        return ("<table class='tfm-listing'><caption style='text-align:left'>" + caption + "</caption>"
+        caption = html.escape(f"{self.root} — {plural(len(self.entries), 'entry', 'entries')}")
+        return ("<table class='tfm-listing'><caption style='text-align:left;white-space:nowrap'>" + caption
+                + "</caption>"
                 "<thead><tr><th></th><th style='text-align:left'>name</th><th>size</th><th>modified</th></tr>"
                 "</thead><tbody>" + "".join(rows) + "</tbody></table>")
 
@@ -121,7 +122,8 @@ class DiskUsage:
 
     def __repr__(self) -> str:
         size = human_size(self.bytes) if self.human else f"{self.bytes} bytes"
-        return f"{size} in {self.files} files, {self.directories} directories: {self.root}"
+        return (f"{size} in {plural(self.files, 'file')}, {plural(self.directories, 'directory', 'directories')}: "
+                f"{self.root}")
 
 
 class TextResult(str):

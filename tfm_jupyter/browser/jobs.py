@@ -141,7 +141,8 @@ class JobRunner:
             in_flight = f"; {exc.in_flight:,} more {'was' if exc.in_flight == 1 else 'were'} in flight and may have " \
                         "arrived, whole" if exc.in_flight else ""
             raise errors.Cancelled(
-                f"cancelled: {progress.base_files:,} of {progress.total_files:,} files had been {verb}{in_flight}; "
+                f"cancelled: {progress.base_files:,} of {plural(progress.total_files, 'file')} had been "
+                f"{verb}{in_flight}; "
                 + ("every source is still in place" if move else "nothing partial was left behind"),
                 arrived=progress.base_files, in_flight=exc.in_flight, total=progress.total_files) from None
         progress.finish()
