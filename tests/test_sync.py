@@ -254,3 +254,9 @@ def test_the_s3sync_magic_asks_before_deleting(ip, tmp_path, s3, bucket, capsys)
     with provisionalcompleter():
         completed = [line[: c.start] + c.text for c in ip.Completer.completions(line, len(line))]
     assert f"%s3sync {src} s3://{bucket}/out/" in completed
+
+
+def test_a_missing_source_is_what_a_sync_reports_even_when_the_target_bucket_is_missing_too(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing to sync from") as raised:
+        sync(tmp_path / "no-such-results", "s3://zz-no-such-team/run-42/results")
+    assert raised.value.filename == str(tmp_path / "no-such-results")

@@ -110,8 +110,8 @@ def compare(source: Any, target: Any, *, size_only: bool = False, exact_timestam
     """Compare the trees below ``source`` and ``target`` (changes nothing).  ``fresh`` lists both
     afresh instead of trusting cached listings."""
     source, target = Path(source), Path(target)
+    ours = list_files(source, fresh=fresh)  # first: a missing source is the error to report, not the target
     theirs = list_files(target, fresh=fresh, must_exist=False)
-    ours = list_files(source, fresh=fresh)
     return compare_files(source, target, ours, theirs, size_only=size_only, exact_timestamps=exact_timestamps,
                          checksum=checksum, rules=rules)
 
