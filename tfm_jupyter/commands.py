@@ -119,9 +119,12 @@ def ls(name: Any = ".", *, long: bool = False, human: bool = False, recursive: b
     return ListingResult(root, entries, long=long, human=human)
 
 
-def du(name: Any = ".", *, human: bool = False) -> DiskUsage:
-    """Total bytes, files and directories below a path (one tree listing: on S3 one flat listing)."""
+def du(name: Any = ".", *, human: bool = False, inventory: Any = None) -> DiskUsage:
+    """Total bytes, files and directories below a path (one tree listing: on S3 one flat listing; with
+    ``inventory``, an S3 Inventory report's manifest, no listing at all)."""
     root = resolve(name)
+    if inventory is not None:
+        return _du_from_inventory(root, inventory, human)
     survey = root.backend.survey(root)
     if survey.info is None:
         raise errors.NotFound("No such file or directory", str(root), "du")
@@ -135,6 +138,23 @@ def du(name: Any = ".", *, human: bool = False) -> DiskUsage:
                 files += info.is_file
                 total += info.size if info.is_file else 0
     return DiskUsage(root, total, files, directories, human)
+
+
+def _du_from_inventory(root: Any, inventory: Any, human: bool) -> DiskUsage:
+    from .inventory import read_inventory
+
+    report = inventory if hasattr(inventory, "objects") else read_inventory(inventory)
+    if getattr(root, "bucket", None) != report.source_bucket:
+        raise CommandError(f"this inventory lists s3://{report.source_bucket}/, not {root}")
+    prefix = f"{root.key}/" if root.key else ""
+    total = files = 0
+    folders: set[str] = set()
+    for item in report.objects(prefix):
+        parts = item.key[len(prefix):].split("/")
+        folders.update("/".join(parts[:depth]) for depth in range(1, len(parts)))
+        if not item.key.endswith("/"):
+            total, files = total + item.size, files + 1
+    return DiskUsage(root, total, files, len(folders), human, report.created_at)
 
 
 def find(name: Any = ".", *, pattern: str | None = None, newer: str | None = None, larger: str | None = None,

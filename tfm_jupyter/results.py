@@ -116,14 +116,16 @@ class DiskUsage:
     files: int
     directories: int
     human: bool = False
+    inventory_time: Any = None  # when the inventory it was counted from was taken (None: a live listing)
 
     def __int__(self) -> int:
         return self.bytes
 
     def __repr__(self) -> str:
         size = human_size(self.bytes) if self.human else f"{self.bytes} bytes"
+        counted = f" (the inventory of {self.inventory_time:%Y-%m-%d %H:%M} UTC)" if self.inventory_time else ""
         return (f"{size} in {plural(self.files, 'file')}, {plural(self.directories, 'directory', 'directories')}: "
-                f"{self.root}")
+                f"{self.root}{counted}")
 
 
 class TextResult(str):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +23,7 @@ from .cancel import Either, cancel_scope
 from .path import Path
 from .units import parse_size, parse_when
 
-__all__ = ["Match", "find", "grep"]
+__all__ = ["Found", "Match", "find", "grep"]
 
 MAX_CONTENT_BYTES = 10 * 2**20
 BINARY_SNIFF = 8192
@@ -83,6 +83,23 @@ def _candidates(root: Any, name: str | None, ignore_case: bool, larger: int | No
                    for rel, listing in page.items() for child, info in listing.children.items() if info.is_file)
     for _, rel, child, info in files:  # in key order, as S3 lists them
         yield from _keep(root.child(*rel, child), info.size, info.mtime or 0.0, name, ignore_case, larger, newer)
+
+
+def _inventory_candidates(root: Any, report: Any, live: list[Any], tests: tuple[Any, ...]) -> Iterator[_Candidate]:
+    """The files below ``root`` as the inventory lists them (streamed, in the report's order), then the
+    ``live`` folders', listed now."""
+    if getattr(root, "bucket", None) != report.source_bucket:
+        raise ValueError(f"this inventory lists s3://{report.source_bucket}/, not {root}")
+    prefix = f"{root.key}/" if root.key else ""
+    for folder in live:
+        if not str(folder).startswith(str(root).rstrip("/") + "/"):
+            raise ValueError(f"a live folder must be below {root}: {folder}")
+    live_prefixes = tuple(f"{folder.key.rstrip('/')}/" for folder in live)
+    for item in report.objects(prefix):
+        if not item.key.startswith(live_prefixes) and not item.key.endswith("/"):  # a marker is no file
+            yield from _keep(root.child(*item.key[len(prefix):].split("/")), item.size, item.mtime, *tests)
+    for folder in live:
+        yield from _candidates(folder, *tests)
 
 
 def _keep(path: Any, size: int, mtime: float, name: str | None, ignore_case: bool, larger: int | None,
@@ -173,23 +190,58 @@ def _scan(candidates: list[_Candidate], pattern: re.Pattern[str], first_only: bo
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+class Found(Iterator[Any]):
+    """What :func:`find` returns: the matching paths as they are found, and ``inventory_time`` (when
+    the inventory they came from was taken; ``None`` for a live listing)."""
+
+    def __init__(self, paths: Iterator[Any], inventory_time: datetime | None):
+        self._paths, self.inventory_time = paths, inventory_time
+
+    def __next__(self) -> Any:
+        return next(self._paths)
+
+    def close(self) -> None:
+        close = getattr(self._paths, "close", None)
+        if close is not None:
+            close()
+
+
 def find(root: Any, name: str | None = None, contains: str | re.Pattern[str] | None = None, *,
          regex: bool = False, ignore_case: bool = False, larger: int | str | None = None,
          newer: float | datetime | str | None = None, limit: int | None = None, workers: int = WORKERS,
          cancel: threading.Event | None = None, progress: Callable[[int, int], None] | bool | None = None,
-         ) -> Iterator[Any]:
-    """Yield the files below ``root`` that match every given test, as they are found.
+         inventory: Any = None, live: Iterable[Any] = ()) -> Found:
+    """The files below ``root`` that match every given test, as they are found.
 
     ``name`` is a glob on the file name; ``contains`` a text (or, with ``regex=True`` or a compiled
     pattern, a regular expression) that some line must contain; ``larger`` a size in bytes or like
     ``'10M'``; ``newer`` a timestamp, datetime, date string or age like ``'7d'``.  Content search
     reads only text files up to 10 MiB.  ``progress``: ``None`` shows a tqdm bar when more than 200
     files must be read, ``False`` nothing, or a callable ``(files_read, files_to_read)``.
+
+    ``inventory``: an S3 Inventory report (the URI of its ``manifest.json``, or
+    :func:`~tfm_jupyter.inventory.read_inventory`'s result) answers instead of a listing of ``root``'s
+    bucket; ``live``: folders below ``root`` known to have changed since, listed afresh.  The result's
+    ``inventory_time`` says when the inventory was taken.
     """
     root = Path(root)
+    tests = (name, ignore_case, _size(larger), _when(newer))
+    if inventory is None:
+        return Found(_find(root, _candidates(root, *tests), contains, regex, ignore_case, limit, workers, cancel,
+                           progress), None)
+    from .inventory import read_inventory
+
+    report = inventory if hasattr(inventory, "objects") else read_inventory(inventory)
+    candidates = _inventory_candidates(root, report, [Path(folder) for folder in live], tests)
+    return Found(_find(root, candidates, contains, regex, ignore_case, limit, workers, cancel, progress),
+                 report.created_at)
+
+
+def _find(root: Any, candidates: Iterator[_Candidate], contains: str | re.Pattern[str] | None, regex: bool,
+          ignore_case: bool, limit: int | None, workers: int, cancel: threading.Event | None,
+          progress: Callable[[int, int], None] | bool | None) -> Iterator[Any]:
     stop = cancel or threading.Event()
     pattern = _pattern(contains, regex, ignore_case)
-    candidates = _candidates(root, name, ignore_case, _size(larger), _when(newer))
     found = 0
     if pattern is None:
         for candidate in candidates:
