@@ -224,7 +224,7 @@ def test_move_with_progress_and_refresh(page, lab, demo_tree, s3):
     expect(page.locator(".tfm-message")).to_contain_text("Moved 1 item")
     assert s3.keys(demo_tree, "right/data/") == ["right/data/one.csv", "right/data/two.csv"]
     s3.seed(demo_tree, {"left/new-from-elsewhere.txt": b"x"})
-    page.keyboard.press("F5")
+    page.keyboard.press("Control+r")  # F5 copies, as in the twin-pane managers
     expect(names(page, "left")).to_contain_text(["new-from-elsewhere.txt"])
 
 

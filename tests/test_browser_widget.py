@@ -43,8 +43,26 @@ def test_open_parent_and_the_path_bar(s3, tree):
     press(b, "parent")
     assert b.left_state["cwd"] == "s3://" and b.left.focus == tree
     press(b, "cd", path=f"s3://{tree}/nope")
-    assert b.message["level"] == "error" and "not a folder" in b.message["text"]
+    assert b.message["level"] == "error" and "FileNotFoundError" in b.message["text"]
     assert b.left_state["cwd"] == "s3://"
+    press(b, "cd", path=f"s3://{tree}/src/a.txt")
+    assert "is a file, not a folder" in b.message["text"]
+
+
+def test_a_typed_location_that_is_not_there_says_why_and_the_next_success_clears_it(s3, tree, tmp_path,
+                                                                                     monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    b = browse(f"s3://{tree}/src", tmp_path)
+    b.wait()
+    typo = tree[:-1] + ("x" if tree[-1] != "x" else "y")
+    press(b, "cd", path=f"s3://{typo}/src")
+    assert b.message["text"].startswith("cd: FileNotFoundError: [Errno 2] No such bucket")
+    assert f"did you mean 's3://{tree}/'?" in b.message["text"] and b.left_state["cwd"] == f"s3://{tree}/src"
+    press(b, "cd", path=f"{tree}/src")  # typed without s3://, and no such local folder
+    assert f"on S3 it would be s3://{tree}/src" in b.message["text"]
+    press(b, "cd", path=f"s3://{tree}/src/sub")
+    b.wait()
+    assert b.message == {} and names(b.left) == ["c.txt"]  # an old error is not left standing
 
 
 def test_reopening_a_folder_is_served_from_the_cache(s3, tree):

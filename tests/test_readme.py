@@ -4,6 +4,8 @@ shell (magics and ``!`` lines included), so the README cannot drift from what th
 import contextlib
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path as LocalFsPath
 
 import pytest
@@ -81,3 +83,13 @@ def test_every_python_example_of_the_readme_runs_on_the_demo(demo, tmp_path, cap
     assert "s3://demo/logs/app/2024-01-01.log" in shown  # find: the application logs, by size and content
     assert re.search(r"s3://demo/logs/app/\S+ \d+ .*status=5\d\d", shown)  # grep: line numbers and lines
     assert "of 6,0" in shown or " bytes, 1 of 1 files" in shown  # the progress callback was called
+
+
+def test_the_readmes_key_table_is_the_widgets_own():
+    node = shutil.which("node")
+    assert node, "node runs the widget's unit tests too"
+    script = 'import("./js/src/keys.js").then(m => process.stdout.write(m.markdownTable()))'
+    table = subprocess.run([node, "-e", script], cwd=README.parent, capture_output=True, text=True, check=True,
+                           timeout=60).stdout
+    assert "| c / m, F5 / F6 | copy / move" in table and "| Ctrl-R | refresh" in table
+    assert table + "\n" in README.read_text()

@@ -38,6 +38,7 @@ __all__ = [
     "TransferError",
     "UnsafeName",
     "UnsupportedOperation",
+    "builtin_name",
     "redact",
     "register_secret",
     "strip_userinfo",
@@ -219,6 +220,11 @@ _PATTERNS = (
 )
 _USERINFO = re.compile(r"([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@", re.I)
 REDACTED = "[redacted]"
+
+
+def builtin_name(exc: BaseException) -> str:
+    """``FileNotFoundError`` rather than our ``BucketNotFound``: the name users know to catch."""
+    return next(cls.__name__ for cls in type(exc).__mro__ if cls.__module__ == "builtins")
 
 
 def register_secret(value: str | None) -> None:

@@ -47,18 +47,13 @@ def _one_line_errors(magic: Callable[..., Any]) -> Callable[..., Any]:
             raise UsageError(str(exc)) from None
         except errors.SyncError as exc:
             print(repr(exc.report))
-            raise UsageError(f"{_builtin_name(exc)}: {exc}") from None
+            raise UsageError(f"{errors.builtin_name(exc)}: {exc}") from None
         except commands.CommandError as exc:
             raise UsageError(str(exc)) from None
         except (OSError, ValueError) as exc:
-            raise UsageError(f"{_builtin_name(exc)}: {exc}") from None
+            raise UsageError(f"{errors.builtin_name(exc)}: {exc}") from None
 
     return run
-
-
-def _builtin_name(exc: BaseException) -> str:
-    """``FileNotFoundError`` rather than our ``NotFound``: the name users know to catch."""
-    return next(cls.__name__ for cls in type(exc).__mro__ if cls.__module__ == "builtins")
 
 
 def _parse(magic: Callable[..., Any], line: str) -> Any:

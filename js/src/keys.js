@@ -8,14 +8,17 @@ export const KEY_TABLE = [
   { label: "Tab", help: "switch pane", bind: { Tab: "switchPane" } },
   { label: "↑ ↓ PgUp PgDn Home End", help: "move",
     bind: { ArrowDown: "down", ArrowUp: "up", PageDown: "pageDown", PageUp: "pageUp", Home: "top", End: "bottom" } },
-  { label: "Enter", help: "open folder / preview file", bind: { Enter: "open" } },
+  { label: "Enter, F3", help: "open folder / view file (text, CSV, JSON, parquet, images; metadata)",
+    bind: { Enter: "open", F3: "open" } },
   { label: "Backspace", help: "parent folder (from a bucket: the bucket list)", bind: { Backspace: "parent" } },
   { label: "Space", help: "select and move down", bind: { " ": "toggleSelection" } },
   { label: "a", help: "select all / none", bind: { a: "selectAll" } },
-  { label: "c / m", help: "copy / move selection to the other pane", bind: { c: "copy", m: "move" } },
-  { label: "k, Delete", help: "delete", bind: { k: "delete", Delete: "delete" } },
+  { label: "c / m, F5 / F6", help: "copy / move the selection (or the focused item) to the other pane",
+    bind: { c: "copy", m: "move", F5: "copy", F6: "move" } },
+  { label: "k, Delete, F8", help: "delete (folders with everything in them)",
+    bind: { k: "delete", Delete: "delete", F8: "delete" } },
   { label: "r", help: "rename", bind: { r: "rename" } },
-  { label: "n / e", help: "new folder / new empty file", bind: { n: "mkdir", e: "newfile" } },
+  { label: "n / e, F7", help: "new folder / new empty file", bind: { n: "mkdir", e: "newfile", F7: "mkdir" } },
   { label: "/", help: "filter by glob", bind: { "/": "filter" } },
   { label: "f", help: "search as you type", bind: { f: "search" } },
   { label: "s / o", help: "sort by name, ext, size, date / reverse", bind: { s: "cycleSort", o: "reverse" } },
@@ -28,14 +31,21 @@ export const KEY_TABLE = [
     bind: { "+": "synchronize" } },
   { label: "!", help: "run a shell command or a configured program on the selection ($TFM_THIS_SELECTED …)",
     bind: { "!": "run" } },
-  { label: "F5, Ctrl-R", help: "refresh", bind: { F5: "refresh" }, ctrl: { r: "refresh" } },
+  { label: "Ctrl-R", help: "refresh (forgets the cached listing)", bind: {}, ctrl: { r: "refresh" } },
   { label: "Esc", help: "close / clear", bind: { Escape: "escape" } },
-  { label: "?", help: "this help", bind: { "?": "help" } },
+  { label: "?, F1", help: "this help", bind: { "?": "help", F1: "help" } },
 ];
 
 /** [label, help] rows of the help overlay, in the table's order. */
 export function helpRows(table = KEY_TABLE) {
   return table.map(({ label, help }) => [label, help]);
+}
+
+/** The table as the README shows it (Markdown), so the README and the widget cannot disagree. */
+export function markdownTable(table = KEY_TABLE) {
+  const cell = (text) => text.replaceAll("|", "\\|");
+  return ["| key | does |", "|---|---|", ...table.map(({ label, help }) => `| ${cell(label)} | ${cell(help)} |`)]
+    .join("\n");
 }
 
 /** Every command the table names (each once). */

@@ -64,6 +64,7 @@ class PaneView {
       event.stopPropagation();
       if (event.key === "Enter") {
         browser.send("cd", side, { path: this.path.value });
+        this.path.value = this.state().cwd ?? "";  // the folder shown, until (and unless) the new one opens
         browser.root.focus();
       } else if (event.key === "Escape") {
         this.path.value = this.state().cwd;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { KEY_TABLE, commandFor, commandNames, helpRows } from "../src/keys.js";
+import { KEY_TABLE, commandFor, commandNames, helpRows, markdownTable } from "../src/keys.js";
 import { COMMANDS } from "../src/widget.js";
 
 test("the widget implements exactly the commands the key table names", () => {
@@ -29,9 +29,21 @@ test("keys map to their commands; modifiers change the answer", () => {
   assert.equal(commandFor({ key: "!" }), "run");
   assert.equal(commandFor({ key: "r" }), "rename");
   assert.equal(commandFor({ key: "r", ctrlKey: true }), "refresh");
+  assert.equal(commandFor({ key: "F5" }), "copy");  // as in Midnight/Total Commander
+  assert.equal(commandFor({ key: "F6" }), "move");
+  assert.equal(commandFor({ key: "F7" }), "mkdir");
+  assert.equal(commandFor({ key: "F8" }), "delete");
+  assert.equal(commandFor({ key: "F3" }), "open");
+  assert.equal(commandFor({ key: "F1" }), "help");
   assert.equal(commandFor({ key: "R", metaKey: true }), "refresh");
   assert.equal(commandFor({ key: "c", ctrlKey: true }), null);  // Ctrl-C copies text, as the browser does
   assert.equal(commandFor({ key: "a", altKey: true }), null);
   assert.equal(commandFor({ key: "x" }), null);
   assert.equal(commandFor({ key: "constructor" }), null);  // names of Object's own properties are not keys
+});
+
+test("the README's table is made from the same rows, pipes escaped", () => {
+  const table = markdownTable([{ label: "a | b", help: "x" }]);
+  assert.equal(table, "| key | does |\n|---|---|\n| a \\| b | x |");
+  assert.equal(markdownTable().split("\n").length, KEY_TABLE.length + 2);
 });

@@ -23,6 +23,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .. import errors
 from .. import meter as request_meter
 from ..path import Path
 from .compare import compare_panes, synchronize_panes
@@ -146,6 +147,8 @@ class Browser(anywidget.AnyWidget):
         with self._lock:
             listing = pane.start_listing(Path(path), focus)
             self._push(side)
+        if self.message.get("level") == "error":
+            self.message = {}  # an error of an earlier step is no longer news
         if self.compare:
             self.compare = {}  # marks describe the folders as they were compared
         self.track(self._listers.submit(self._stream, side, listing))
@@ -209,7 +212,7 @@ class Browser(anywidget.AnyWidget):
             handler(side, content)
         except Exception as exc:
             log.debug("action %s failed", action, exc_info=True)
-            self.notify(f"{action}: {type(exc).__name__}: {exc}", "error")
+            self.notify(f"{action}: {errors.builtin_name(exc)}: {exc}", "error")
         publish(self)  # this browser was used last: the shell sees its panes
 
     def _handlers(self) -> dict[str, Callable[[str, dict[str, Any]], None]]:
@@ -260,12 +263,24 @@ class Browser(anywidget.AnyWidget):
             self.navigate(side, up, focus=cwd.name or getattr(cwd, "authority", None))
 
     def _cd(self, side: str, text: str) -> None:
+        """Open a typed location; one that is not a folder says why (a missing bucket names the near
+        ones; a missing local name typed without a scheme points at ``s3://``)."""
         from ..commands import resolve
 
-        target = resolve(text.strip() or ".")
-        if not target.is_dir():
-            raise NotADirectoryError(f"{target} is not a folder")
-        self.navigate(side, target)
+        typed = text.strip() or "."
+        target = resolve(typed)
+        if target.is_dir():
+            self.navigate(side, target)
+            return
+        if target.exists():
+            raise NotADirectoryError(f"{target} is a file, not a folder: Enter on its row views it")
+        hint = "" if "://" in typed or typed.startswith(("/", "~", ".")) else f"; on S3 it would be s3://{typed}"
+        try:
+            next(iter(target.iterdir()), None)  # says what is missing: the bucket (did you mean), the folder
+        except FileNotFoundError:
+            if not hint:
+                raise
+        raise FileNotFoundError(f"no folder {target}{hint}")
 
     # -- dialogs (asked from job threads, answered by the front end) --------------------------------
 
