@@ -353,6 +353,8 @@ def test_compare_and_synchronize_the_panes(page, lab, demo_tree, s3):
     expect(left_rows.filter(has_text="report.csv")).to_have_class(re.compile("tfm-cmp-differs"))
     expect(pane(page, "right").locator(".tfm-row").filter(has_text="report.csv")).to_have_class(
         re.compile("tfm-cmp-differs"))
+    expect(page.locator(".tfm-legend span")).to_have_text(["only in this pane", "newer in this pane",
+                                                            "differs from the other pane"])
     shot(root, "browser-compare.png")
     page.keyboard.press("+")
     dialog = page.locator(".tfm-dialog")
@@ -450,3 +452,91 @@ def test_enter_in_the_conflict_dialog_skips(page, lab, demo_tree, s3):
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     page.keyboard.press("Enter")
     assert "left/report.csv" in s3.keys(demo_tree)
+
+
+def test_the_mouse_does_it_all_buttons_its_own_menu_and_dragging_rows(page, lab, demo_tree, s3):
+    root = open_browser_notebook(page, lab, lab.notebook("mouse.ipynb", browser_cell(demo_tree)))
+    bar = page.get_by_role("toolbar", name="file commands")
+    expect(bar.get_by_role("button")).to_have_text(["View", "Copy", "Move", "New folder", "Delete", "Rename",
+                                                      "Refresh", "Up", "Help"])
+    dialog = page.locator(".tfm-dialog")
+    names(page, "left").filter(has_text="readme.md").click()
+    bar.get_by_role("button", name="Copy").click()  # the button bar
+    expect(dialog.locator(".tfm-dialog-title")).to_have_text("Copy 1 item?")
+    dialog.get_by_role("button", name="Copy").click()
+    expect(names(page, "right")).to_have_text(["readme.md", "report.csv"])
+    assert s3.body(demo_tree, "right/readme.md") == b"# readme\n"
+    # right-click: the widget's own menu, and not JupyterLab's notebook menu (Cut Cell, Delete Cell, ...)
+    names(page, "left").filter(has_text="notes.txt").click(button="right")
+    menu = page.get_by_role("menu")
+    expect(menu.get_by_role("menuitem")).to_have_count(9)
+    expect(page.locator(".lm-Menu")).to_have_count(0)
+    shot(root, "browser-menu.png")
+    menu.get_by_role("menuitem", name="Delete").click()
+    expect(dialog.locator(".tfm-dialog-title")).to_have_text("Delete 1 item?")
+    dialog.get_by_role("button", name="Delete").click()
+    expect(names(page, "left")).not_to_contain_text(["notes.txt"])
+    assert "left/notes.txt" not in s3.keys(demo_tree)
+    expect(menu).to_be_hidden()
+    # drag a row onto the other pane: a copy, confirmed as any other
+    names(page, "left").filter(has_text="data/").drag_to(pane(page, "right").locator(".tfm-list"))
+    expect(dialog.locator(".tfm-dialog-title")).to_have_text("Copy 1 item?")
+    dialog.get_by_role("button", name="Copy").click()
+    expect(names(page, "right")).to_have_text(["data/", "readme.md", "report.csv"])
+    assert s3.keys(demo_tree, "right/data/") == ["right/data/one.csv", "right/data/two.csv"]
+    # the function keys of the twin-pane managers: F7 new folder, F6 move, F8 delete
+    root.focus()
+    page.keyboard.press("F7")
+    dialog.locator(".tfm-dialog-input").fill("made-with-f7")
+    dialog.locator(".tfm-dialog-input").press("Enter")
+    expect(names(page, "left")).to_contain_text(["made-with-f7/"])
+    assert "left/made-with-f7/" in s3.keys(demo_tree)
+    bar.get_by_role("button", name="Up").click()
+    expect(pane(page, "left").locator(".tfm-path")).to_have_value(f"s3://{demo_tree}/")
+
+
+def luminance(css_colour):
+    red, green, blue = (int(part) for part in re.findall(r"\d+", css_colour)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def test_jupyterlabs_look_in_light_and_dark_and_at_1024_pixels_with_the_sidebar_open(chromium, lab, s3, bucket):
+    long_name = "quarterly report 2024.csv"
+    s3.seed(bucket, {f"left/{long_name}": b"q\n", "left/sunrise.png": b"p", "left/notes.md": b"n", "left/sub/x": b"x",
+                     "right/old.txt": b"o"})
+    context = chromium.new_context(viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    try:
+        root = open_browser_notebook(page, lab, lab.notebook("look.ipynb", browser_cell(bucket)))
+        if page.evaluate("window.jupyterapp.shell.leftCollapsed"):
+            page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
+        page.wait_for_function("!window.jupyterapp.shell.leftCollapsed")
+        name = names(page, "left").filter(has_text=long_name)
+        expect(name).to_be_visible()
+        page.wait_for_function("""(name) => { const cell = [...document.querySelectorAll('.tfm-col-name')]
+            .find((el) => el.textContent === name); return cell && cell.scrollWidth <= cell.clientWidth; }""",
+                               arg=long_name)  # the name is whole: Modified gave way first
+        expect(pane(page, "left").locator(".tfm-row .tfm-col-date").first).to_be_hidden()
+        assert pane(page, "left").locator(".tfm-status").evaluate("el => el.getClientRects().length") == 1
+        meter = page.locator(".tfm-meter")
+        assert meter.evaluate("el => el.scrollWidth <= el.clientWidth")  # the request counter is not clipped
+        rows = pane(page, "left").locator(".tfm-row")
+        expect(rows.filter(has_text="sunrise.png")).to_have_class(re.compile("tfm-type-image"))
+        expect(rows.filter(has_text=long_name)).to_have_class(re.compile("tfm-type-table"))
+        font = root.evaluate("el => getComputedStyle(el).fontFamily")
+        assert "mono" not in font.lower()  # JupyterLab's UI font, not a terminal's
+        assert luminance(root.evaluate("el => getComputedStyle(el).backgroundColor")) > 0.8
+        shot(root, "browser-1024.png")
+        page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'"
+                               " && !document.getElementById('jupyterlab-splash')", timeout=30_000)
+        page.wait_for_function("""() => { const el = document.querySelector('.tfm-browser');
+            const [r, g, b] = getComputedStyle(el).backgroundColor.match(/\\d+/g).map(Number);
+            return r + g + b < 200; }""")
+        assert luminance(name.evaluate("el => getComputedStyle(el).color")) > 0.6  # light text on dark
+        button = page.get_by_role("toolbar", name="file commands").get_by_role("button", name="Copy")
+        assert luminance(button.evaluate("el => getComputedStyle(el).backgroundColor")) < 0.4
+        shot(root, "browser-dark.png")
+    finally:
+        page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+        context.close()

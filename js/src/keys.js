@@ -36,6 +36,20 @@ export const KEY_TABLE = [
   { label: "?, F1", help: "this help", bind: { "?": "help", F1: "help" } },
 ];
 
+// The mouse's way to the same commands: the button bar and the right-click menu (one table for both;
+// `key` is what the button's tooltip names).
+export const BUTTONS = [
+  { label: "View", command: "open", key: "F3" },
+  { label: "Copy", command: "copy", key: "F5" },
+  { label: "Move", command: "move", key: "F6" },
+  { label: "New folder", command: "mkdir", key: "F7" },
+  { label: "Delete", command: "delete", key: "F8" },
+  { label: "Rename", command: "rename", key: "r" },
+  { label: "Refresh", command: "refresh", key: "Ctrl-R" },
+  { label: "Up", command: "parent", key: "Backspace" },
+  { label: "Help", command: "help", key: "F1" },
+];
+
 /** [label, help] rows of the help overlay, in the table's order. */
 export function helpRows(table = KEY_TABLE) {
   return table.map(({ label, help }) => [label, help]);

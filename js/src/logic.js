@@ -15,6 +15,18 @@ export function extension(name) {
 }
 
 /** Python's fnmatch.translate, case-insensitive; a pattern without wildcards matches substrings. */
+const KINDS = {
+  table: ["csv", "tsv", "parquet", "pq", "xlsx", "xls", "feather", "arrow", "orc", "avro"],
+  image: ["png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "tif", "tiff"],
+  text: ["txt", "md", "log", "json", "jsonl", "ndjson", "yaml", "yml", "toml", "py", "ipynb", "sql", "sh", "xml", "html"],
+};
+
+/** What a file's icon shows: "table", "image", "text" or "" (any other file). */
+export function fileKind(name) {
+  const ext = extension(name);
+  return Object.keys(KINDS).find((kind) => KINDS[kind].includes(ext)) ?? "";
+}
+
 export function globToRegExp(pattern) {
   if (!pattern) return null;
   if (!/[*?[]/.test(pattern)) pattern = `*${pattern}*`;
@@ -155,7 +167,8 @@ export function statusLine(visible, rows, selection, { complete = true, cached =
   const selected = new Set(selection);
   const chosen = selection.length ? rows.filter((r) => selected.has(r.name)) : [];
   const bytes = chosen.reduce((sum, r) => sum + (r.isDir ? 0 : r.size ?? 0), 0);
-  const parts = [`${visible.length.toLocaleString("en-US")} items`];
+  const count = visible.length.toLocaleString("en-US");
+  const parts = [`${count} ${visible.length === 1 ? "item" : "items"}`];
   if (chosen.length) parts.push(`${chosen.length.toLocaleString("en-US")} selected (${formatSize(bytes)})`);
   parts.push(complete ? (cached ? "from cache" : "listed") : "listing…");
   return parts.join(" · ");

@@ -6,7 +6,7 @@
 // kernel.  Names are untrusted and always rendered with textContent.
 import * as L from "./logic.js";
 import { VirtualList, h } from "./dom.js";
-import { commandFor, helpRows } from "./keys.js";
+import { BUTTONS, commandFor, helpRows } from "./keys.js";
 
 const PANES = ["left", "right"];
 const MARK_TITLES = { only: "only in this pane", newer: "newer in this pane", differs: "differs from the other pane" };
@@ -73,6 +73,10 @@ class PaneView {
     });
     this.list.addEventListener("mousedown", (event) => this.click(event));
     this.list.addEventListener("dblclick", () => this.browser.send("open", this.side));
+    this.list.addEventListener("contextmenu", (event) => this.browser.openMenu(event, this));
+    this.list.addEventListener("dragstart", (event) => this.dragStart(event));
+    this.list.addEventListener("dragover", (event) => this.dragOver(event));
+    this.list.addEventListener("drop", (event) => this.drop(event));
   }
 
   state() {
@@ -154,7 +158,9 @@ class PaneView {
     const row = this.visible[index];
     const { focus, selection, marks } = this.rendering;
     const node = h("div", "tfm-row");
+    node.draggable = true;
     if (row.isDir) node.classList.add("tfm-dir");
+    else if (L.fileKind(row.name)) node.classList.add(`tfm-type-${L.fileKind(row.name)}`);
     if (row.name === focus) node.classList.add("tfm-focus");
     if (selection.has(row.name)) node.classList.add("tfm-selected");
     const mark = marks[row.name];
@@ -223,6 +229,32 @@ class PaneView {
     }
   }
 
+  // Drag rows onto the other pane: copy (Shift: move), with the usual confirmation.
+  dragStart(event) {
+    const index = this.rowList.indexOf(event.target);
+    const row = index === null ? undefined : this.visible[index];
+    if (!row) return event.preventDefault();
+    if (!(this.state().selection ?? []).includes(row.name)) this.update({ focus: row.name });
+    this.browser.activate(this.side);
+    event.dataTransfer.setData("application/x-tfm-pane", this.side);
+    event.dataTransfer.effectAllowed = "copyMove";
+  }
+
+  dragOver(event) {
+    const from = event.dataTransfer.types.includes("application/x-tfm-pane");
+    if (from && this.browser.activeSide() !== this.side) {
+      event.preventDefault();
+      event.dataTransfer.dropEffect = event.shiftKey ? "move" : "copy";
+    }
+  }
+
+  drop(event) {
+    const from = event.dataTransfer.getData("application/x-tfm-pane");
+    if (!from || from === this.side) return;
+    event.preventDefault();
+    this.browser.send(event.shiftKey ? "move" : "copy", from);
+  }
+
   chosenNames() {
     const state = this.state();
     if (state.selection?.length) return state.selection;
@@ -246,15 +278,32 @@ class BrowserView {
     this.inputBar.append(this.inputLabel, this.input);
     this.job = h("div", "tfm-job");
     this.results = new ResultsView(this);
+    this.buttons = h("div", "tfm-buttons");
+    this.buttons.setAttribute("role", "toolbar");
+    this.buttons.setAttribute("aria-label", "file commands");
+    for (const { label, command, key } of BUTTONS) {
+      const button = h("button", "tfm-button", label);
+      button.title = `${label} (${key})`;
+      button.addEventListener("mousedown", (event) => event.preventDefault());  // the focus stays on the panes
+      button.onclick = () => this.run(command);
+      this.buttons.append(button);
+    }
+    this.menu = h("div", "tfm-menu");
+    this.menu.setAttribute("role", "menu");
     this.footer = h("div", "tfm-footer");
     this.message = h("div", "tfm-message");
     this.meter = h("div", "tfm-meter");
-    this.footer.append(this.message, this.meter);
+    this.legend = h("div", "tfm-legend");
+    this.legend.append(...Object.entries(MARK_TITLES).map(([mark, title]) => h("span", `tfm-cmp-${mark}`, title)));
+    this.footer.append(this.message, this.legend, this.meter);
     this.preview = h("div", "tfm-preview");
     this.help = h("div", "tfm-help");
     this.dialog = h("div", "tfm-dialog-backdrop");
-    this.root.append(this.panesEl, this.inputBar, this.job, this.footer, this.results.el, this.preview, this.help,
-      this.dialog);
+    this.root.append(this.panesEl, this.buttons, this.inputBar, this.job, this.footer, this.results.el, this.preview,
+      this.help, this.dialog, this.menu);
+    this.root.addEventListener("mousedown", (event) => {
+      if (!this.menu.contains(event.target)) this.closeMenu();
+    });
     el.append(this.root);
     this.buildHelp();
     this.root.addEventListener("keydown", (event) => this.keydown(event));
@@ -272,7 +321,7 @@ class BrowserView {
       ["change:message", () => this.renderMessage()],
       ["change:preview", () => this.renderPreview()],
       ["change:meter", () => this.renderMeter()],
-      ["change:compare", () => PANES.forEach((side) => this.panes[side].refresh())],
+      ["change:compare", () => this.compareChanged()],
     ];
     for (const [name, handler] of this.listeners) model.on(name, handler);
     PANES.forEach((side) => this.panes[side].refresh());
@@ -281,7 +330,14 @@ class BrowserView {
     this.renderMessage();
     this.renderPreview();
     this.renderMeter();
+    this.compareChanged();
     this.send("ready", null);
+  }
+
+  compareChanged() {
+    const compare = this.model.get("compare") ?? {};
+    this.legend.classList.toggle("tfm-open", Boolean(compare.left || compare.right));
+    PANES.forEach((side) => this.panes[side].refresh());
   }
 
   destroy() {
@@ -323,6 +379,36 @@ class BrowserView {
     else if (message.type === "results") this.results.receive(message);
   }
 
+  /** A command from the mouse (button bar, menu), on the active pane, as its key would run it. */
+  run(command) {
+    this.closeMenu();
+    COMMANDS[command](this, this.activePane());
+    this.root.focus();
+  }
+
+  /** The widget's own right-click menu (JupyterLab's notebook menu must not open over the panes). */
+  openMenu(event, pane) {
+    event.preventDefault();
+    event.stopPropagation();
+    pane.click(event);
+    this.menu.replaceChildren(...BUTTONS.map(({ label, command, key }) => {
+      const item = h("button", "tfm-menu-item", label);
+      item.setAttribute("role", "menuitem");
+      item.setAttribute("aria-label", label);
+      item.append(h("span", "tfm-menu-key", key));
+      item.onclick = () => this.run(command);
+      return item;
+    }));
+    const box = this.root.getBoundingClientRect();
+    this.menu.style.left = `${event.clientX - box.left}px`;
+    this.menu.style.top = `${event.clientY - box.top}px`;
+    this.menu.classList.add("tfm-open");
+  }
+
+  closeMenu() {
+    this.menu.classList.remove("tfm-open");
+  }
+
   keydown(event) {
     if (event.target === this.input || event.target.classList.contains("tfm-path")) return;
     if (this.model.get("dialog")?.id) return this.dialogKey(event);
@@ -335,6 +421,7 @@ class BrowserView {
   }
 
   escape(pane) {
+    if (this.menu.classList.contains("tfm-open")) return this.closeMenu();
     if (this.help.classList.contains("tfm-open")) return this.help.classList.remove("tfm-open");
     if (this.preview.classList.contains("tfm-open")) return this.preview.classList.remove("tfm-open");
     if (pane.state().selection?.length) return pane.update({ selection: [] });

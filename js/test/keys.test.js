@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { KEY_TABLE, commandFor, commandNames, helpRows, markdownTable } from "../src/keys.js";
+import { BUTTONS, KEY_TABLE, commandFor, commandNames, helpRows, markdownTable } from "../src/keys.js";
 import { COMMANDS } from "../src/widget.js";
 
 test("the widget implements exactly the commands the key table names", () => {
@@ -46,4 +46,12 @@ test("the README's table is made from the same rows, pipes escaped", () => {
   const table = markdownTable([{ label: "a | b", help: "x" }]);
   assert.equal(table, "| key | does |\n|---|---|\n| a \\| b | x |");
   assert.equal(markdownTable().split("\n").length, KEY_TABLE.length + 2);
+});
+
+test("every button and menu entry runs a command the widget has, and names its key", () => {
+  for (const { label, command, key } of BUTTONS) {
+    assert.ok(Object.hasOwn(COMMANDS, command), label);
+    assert.ok(key, label);
+  }
+  assert.deepEqual(BUTTONS.map((b) => b.label).slice(0, 5), ["View", "Copy", "Move", "New folder", "Delete"]);
 });

@@ -74,6 +74,7 @@ test("status line", () => {
   assert.equal(L.statusLine(visible, rows, ["beta.csv", "archive.tar.gz"], { cached: true }),
     "9 items · 2 selected (600 B) · from cache");
   assert.equal(L.statusLine(visible, rows, [], { complete: false }), "9 items · listing…");
+  assert.equal(L.statusLine(visible.slice(0, 1), rows, []), "1 item · listed");
   assert.equal(L.statusLine(visible, rows, [], { error: "Access denied" }), "Access denied");
 });
 
@@ -95,4 +96,13 @@ test("select all and the status line stay fast with 100,000 selected rows", () =
   assert.match(L.statusLine(many, many, all), /100,000 selected \(97\.7 KiB\)/);
   const elapsed = performance.now() - started;
   assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+});
+
+test("file kinds choose the row's icon", () => {
+  assert.equal(L.fileKind("sales.CSV"), "table");
+  assert.equal(L.fileKind("part-0.parquet"), "table");
+  assert.equal(L.fileKind("sunrise.png"), "image");
+  assert.equal(L.fileKind("notes.md"), "text");
+  assert.equal(L.fileKind("archive.tar.gz"), "");
+  assert.equal(L.fileKind(".bashrc"), "");
 });
