@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import zipfile
 from pathlib import Path as FsPath
 
 import pytest
@@ -540,3 +541,45 @@ def test_jupyterlabs_look_in_light_and_dark_and_at_1024_pixels_with_the_sidebar_
     finally:
         page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
         context.close()
+
+
+def test_upload_from_the_laptop_by_the_file_chooser_and_by_a_drop_then_download_back(page, lab, demo_tree, s3,
+                                                                                      tmp_path):
+    big, small = os.urandom(30 * 2**20), b"small file\n"
+    (tmp_path / "big.bin").write_bytes(big)
+    (tmp_path / "small.txt").write_bytes(small)
+    root = open_browser_notebook(page, lab, lab.notebook("laptop.ipynb", browser_cell(demo_tree)))
+    bar = page.get_by_role("toolbar", name="file commands")
+    with page.expect_file_chooser() as chooser:
+        bar.get_by_role("button", name="Upload").click()
+    chooser.value.set_files([str(tmp_path / "big.bin"), str(tmp_path / "small.txt")])
+    expect(page.locator(".tfm-message")).to_contain_text("Uploaded 2 files (30.0 MiB)", timeout=60_000)
+    expect(names(page, "left")).to_contain_text(["big.bin", "small.txt"])
+    assert s3.body(demo_tree, "left/big.bin") == big and s3.body(demo_tree, "left/small.txt") == small
+    # files dropped from the desktop onto the right pane (a DataTransfer as the OS gives it)
+    page.evaluate("""() => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(5 * 1024 * 1024).fill(7)], 'dropped.bin'));
+        transfer.items.add(new File(['hello from the desktop'], 'note.txt'));
+        const list = document.querySelector('.tfm-pane[data-side=right] .tfm-list');
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+            list.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }
+    }""")
+    expect(page.locator(".tfm-message")).to_contain_text("Uploaded 2 files", timeout=60_000)
+    expect(names(page, "right")).to_contain_text(["dropped.bin", "note.txt"])
+    assert s3.body(demo_tree, "right/dropped.bin") == bytes([7]) * (5 * 2**20)
+    assert s3.body(demo_tree, "right/note.txt") == b"hello from the desktop"
+    # and back to the laptop: a file as it is, a folder as a zip
+    names(page, "left").filter(has_text="big.bin").click()
+    with page.expect_download() as download:
+        bar.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename == "big.bin"
+    assert FsPath(download.value.path()).read_bytes() == big
+    names(page, "left").filter(has_text="data/").click()
+    with page.expect_download() as download:
+        page.keyboard.press("d")
+    assert download.value.suggested_filename == "data.zip"
+    archive = zipfile.ZipFile(download.value.path())
+    assert {n: archive.read(n) for n in archive.namelist()} == {"data/one.csv": b"a,b\n1,2\n", "data/two.csv": b"c\n"}
+    shot(root, "browser-upload.png")

@@ -10,7 +10,31 @@ import { BUTTONS, commandFor, helpRows } from "./keys.js";
 
 const PANES = ["left", "right"];
 const MARK_TITLES = { only: "only in this pane", newer: "newer in this pane", differs: "differs from the other pane" };
+const CHUNK = 4 * 1024 * 1024;  // bytes a comm message carries (JupyterLab's websocket refuses ~10 MB)
 const RESULT_CAP_NOTE = "more… (only the first 10,000 are listed: narrow the search)";
+
+/** Files dropped from the desktop, folders walked (names relative to what was dropped).  The entries
+ * are taken while the drop event lasts: a DataTransfer is emptied once its handler returns. */
+function droppedFiles(dataTransfer) {
+  const entries = [...(dataTransfer.items ?? [])].map((item) => item.webkitGetAsEntry?.()).filter(Boolean);
+  if (!entries.length) return Promise.resolve([...dataTransfer.files].map((file) => ({ file, name: file.name })));
+  const walk = async (entry, prefix) => {
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      return [{ file, name: prefix + entry.name }];
+    }
+    const reader = entry.createReader();
+    const children = [];
+    for (;;) {  // readEntries answers in batches until an empty one
+      const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+      if (!batch.length) break;
+      children.push(...batch);
+    }
+    const nested = await Promise.all(children.map((child) => walk(child, `${prefix}${entry.name}/`)));
+    return nested.flat();
+  };
+  return Promise.all(entries.map((entry) => walk(entry, ""))).then((lists) => lists.flat());
+}
 
 /** A preview's table (CSV head, parquet's first rows); every cell is text, never markup. */
 function previewTable({ columns = [], rows = [], more = false }) {
@@ -241,18 +265,28 @@ class PaneView {
   }
 
   dragOver(event) {
-    const from = event.dataTransfer.types.includes("application/x-tfm-pane");
-    if (from && this.browser.activeSide() !== this.side) {
+    const types = event.dataTransfer.types;
+    const fromPane = types.includes("application/x-tfm-pane") && this.browser.activeSide() !== this.side;
+    if (fromPane || types.includes("Files")) {
       event.preventDefault();
-      event.dataTransfer.dropEffect = event.shiftKey ? "move" : "copy";
+      event.stopPropagation();  // JupyterLab's own drop (open the file in the notebook's folder) is not wanted
+      event.dataTransfer.dropEffect = fromPane && event.shiftKey ? "move" : "copy";
     }
   }
 
   drop(event) {
     const from = event.dataTransfer.getData("application/x-tfm-pane");
-    if (!from || from === this.side) return;
+    if (from) {
+      if (from === this.side) return;
+      event.preventDefault();
+      this.browser.send(event.shiftKey ? "move" : "copy", from);
+      return;
+    }
+    if (!event.dataTransfer.types.includes("Files")) return;
     event.preventDefault();
-    this.browser.send(event.shiftKey ? "move" : "copy", from);
+    event.stopPropagation();
+    this.browser.activate(this.side);
+    droppedFiles(event.dataTransfer).then((items) => this.browser.upload(this.side, items));
   }
 
   chosenNames() {
@@ -288,6 +322,18 @@ class BrowserView {
       button.onclick = () => this.run(command);
       this.buttons.append(button);
     }
+    this.fileInput = h("input", "tfm-upload-input");
+    this.fileInput.type = "file";
+    this.fileInput.multiple = true;
+    this.fileInput.hidden = true;
+    this.fileInput.addEventListener("change", () => {
+      const items = [...this.fileInput.files].map((file) => ({ file, name: file.name }));
+      this.fileInput.value = "";
+      this.upload(this.activeSide(), items);
+    });
+    this.uploads = new Map();
+    this.downloads = new Map();
+    this.uploadCount = 0;
     this.menu = h("div", "tfm-menu");
     this.menu.setAttribute("role", "menu");
     this.footer = h("div", "tfm-footer");
@@ -300,7 +346,7 @@ class BrowserView {
     this.help = h("div", "tfm-help");
     this.dialog = h("div", "tfm-dialog-backdrop");
     this.root.append(this.panesEl, this.buttons, this.inputBar, this.job, this.footer, this.results.el, this.preview,
-      this.help, this.dialog, this.menu);
+      this.help, this.dialog, this.menu, this.fileInput);
     this.root.addEventListener("mousedown", (event) => {
       if (!this.menu.contains(event.target)) this.closeMenu();
     });
@@ -310,7 +356,7 @@ class BrowserView {
     this.input.addEventListener("keydown", (event) => this.inputKey(event));
     this.input.addEventListener("input", () => this.inputChanged());
     this.listeners = [
-      ["msg:custom", (message) => this.custom(message)],
+      ["msg:custom", (message, buffers) => this.custom(message, buffers)],
       ["change:left_state", () => this.panes.left.refresh()],
       ["change:right_state", () => this.panes.right.refresh()],
       ["change:left_selection", () => this.panes.left.refresh()],
@@ -373,10 +419,61 @@ class BrowserView {
     PANES.forEach((side) => this.panes[side].refresh());
   }
 
-  custom(message) {
-    if (message.type === "rows") this.panes[message.pane]?.receive(message);
+  custom(message, buffers) {
+    if (message.type === "upload_go") this.uploadGo(message);
+    else if (message.type === "upload_ack") this.nextChunk(message.id);
+    else if (message.type === "download_chunk") this.downloadChunk(message, buffers);
+    else if (message.type === "rows") this.panes[message.pane]?.receive(message);
     else if (message.type === "focus") this.panes[message.pane]?.focusName(message.name);
     else if (message.type === "results") this.results.receive(message);
+  }
+
+  // -- the laptop: uploads in chunks, one in flight (the kernel acknowledges each); downloads as blobs --
+
+  upload(side, items) {
+    if (!items.length) return;
+    const id = `${Date.now()}-${++this.uploadCount}`;
+    this.uploads.set(id, { items, queue: [] });
+    this.send("upload_start", side, { id, files: items.map(({ file, name }) => ({ name, size: file.size })) });
+  }
+
+  uploadGo({ id, skip = [], cancel = false }) {
+    const upload = this.uploads.get(id);
+    if (!upload) return;
+    if (cancel) return this.uploads.delete(id);
+    upload.items.forEach(({ file }, index) => {
+      if (skip.includes(index)) return;
+      for (let offset = 0; offset < Math.max(file.size, 1); offset += CHUNK) upload.queue.push([index, offset]);
+    });
+    this.nextChunk(id);
+  }
+
+  async nextChunk(id) {
+    const upload = this.uploads.get(id);
+    const next = upload?.queue.shift();
+    if (!next) return this.uploads.delete(id);
+    const [index, offset] = next;
+    const { file } = upload.items[index];
+    const buffer = await file.slice(offset, offset + CHUNK).arrayBuffer();
+    this.model.send({ action: "upload_chunk", id, index, offset, last: offset + CHUNK >= file.size }, undefined,
+      [buffer]);
+  }
+
+  downloadChunk({ id, name, last = false, cancel = false }, buffers = []) {
+    if (cancel) return this.downloads.delete(id);
+    const parts = this.downloads.get(id) ?? [];
+    if (buffers[0]) parts.push(new Blob([buffers[0]]));
+    this.downloads.set(id, parts);
+    if (!last) return;
+    this.downloads.delete(id);
+    const url = URL.createObjectURL(new Blob(parts, { type: "application/octet-stream" }));
+    const link = h("a", "tfm-download");
+    link.href = url;
+    link.download = name;  // the web browser makes it a safe file name
+    this.root.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
   /** A command from the mouse (button bar, menu), on the active pane, as its key would run it. */
@@ -713,6 +810,8 @@ export const COMMANDS = {
   reverse: (view, pane) => pane.update({ descending: !pane.state().descending }),
   toggleHidden: (view, pane) => pane.update({ show_hidden: !pane.state().show_hidden }),
   copyCode: (view, pane) => view.copyCode(pane),
+  upload: (view) => view.fileInput.click(),
+  download: kernel("download"),
   findName: (view) => view.openInput("findname", ""),
   findText: (view) => view.openInput("findtext", ""),
   compare: kernel("compare"),

@@ -29,6 +29,7 @@ from ..path import Path
 from .compare import compare_panes, synchronize_panes
 from .environment import publish, refresh
 from .jobs import JobRunner
+from .laptop import Downloads, Uploads
 from .listing import list_rows
 from .pane import PaneState
 from .programs import run_program
@@ -73,6 +74,7 @@ class Browser(anywidget.AnyWidget):
         self._listers = ThreadPoolExecutor(2, thread_name_prefix="tfm-list")
         self._pending: set[Future[Any]] = set()
         self.jobs = JobRunner(self)
+        self.uploads, self.downloads = Uploads(self), Downloads(self)
         self._dialog_ids = itertools.count(1)
         self._answers: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
         self._meter_start = request_meter.reading()
@@ -202,6 +204,9 @@ class Browser(anywidget.AnyWidget):
 
     def _on_message(self, widget: Any, content: dict[str, Any], buffers: Any) -> None:
         action, side = content.get("action"), content.get("pane") or self.active
+        if action == "upload_chunk":  # bytes for the upload job: queued, nothing else to do here
+            self.uploads.chunk(content, buffers)
+            return
         if side in SIDES and isinstance(content.get("state"), dict):
             with self._lock:  # the front end's one channel for what it changed: focus, selection, sort…
                 self.pane(side).apply_state(content["state"])
@@ -225,6 +230,8 @@ class Browser(anywidget.AnyWidget):
             "parent": lambda side, msg: self._parent(side),
             "cd": lambda side, msg: self._cd(side, msg.get("path") or ""),
             "refresh": lambda side, msg: self.refresh(side),
+            "upload_start": lambda side, msg: self.uploads.start(side, msg),
+            "download": lambda side, msg: self.downloads.start(side),
             "answer": lambda side, msg: self._answer(msg),
             "cancel": lambda side, msg: jobs.cancel(),
             "copy": lambda side, msg: jobs.start(jobs.transfer, side, False),
