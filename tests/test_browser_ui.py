@@ -239,6 +239,9 @@ def test_keys_are_text_preview_and_path_code(page, lab, demo_tree):
     preview = page.locator(".tfm-preview")
     expect(preview.locator(".tfm-preview-title")).to_have_text(XSS)
     expect(preview.locator(".tfm-preview-text")).to_have_text("not a script")
+    line = preview.locator(".tfm-line")  # numbered: the number is drawn by CSS, never part of the text
+    expect(line).to_have_count(1)
+    assert line.evaluate("el => getComputedStyle(el, '::before').content") == "counter(line)"
     shot(root, "browser-preview.png")
     assert page.alerts == []  # nothing ran
     page.keyboard.press("y")

@@ -5,6 +5,8 @@ from a thread, as a user would click; effects are checked at the server.
 """
 
 
+import json
+
 import pytest
 from faults import Fault, Gate, faults
 from widget_driver import User, focus, names, opened, press
@@ -157,6 +159,21 @@ def test_preview_text_image_and_metadata(s3, tree):
     assert counts["GetObject"] == 1 and counts["HeadObject"] == 1  # one ranged GET, capped, plus metadata
     assert opened(b, "left", "pic.png")["image"].startswith("data:image/png;base64,iVBOR")
     assert opened(b, "left", "blob.bin")["kind"] == "meta" and b.preview["meta"]["size"] == "10 B"
+
+
+def test_json_previews_laid_out_to_read_and_json_lines_record_by_record(s3, tree):
+    records = [{"id": i, "tags": ["a", "b"], "name": f"n{i}"} for i in range(30)]
+    s3.seed(tree, {"j/doc.json": json.dumps({"a": {"b": [1, 2]}}).encode(),
+                   "j/events.jsonl": "\n".join(json.dumps(r) for r in records).encode() + b"\nnot json\n",
+                   "j/cut.json": b'{"x": "' + b"y" * 70_000 + b'"}'})
+    b = browse(f"s3://{tree}/j", f"s3://{tree}/")
+    b.wait()
+    doc = opened(b, "left", "doc.json")
+    assert doc["text"] == '{\n  "a": {\n    "b": [\n      1,\n      2\n    ]\n  }\n}' and doc["format"] == "json"
+    events = opened(b, "left", "events.jsonl")["text"]
+    assert events.startswith('{\n  "id": 0,\n  "tags": [\n') and events.count('"id"') == 20  # the first records
+    cut = opened(b, "left", "cut.json")  # a document cut at 64 KiB cannot be laid out: shown as it is
+    assert "format" not in cut and cut["text"].startswith('{"x": "yyy') and cut["text"].endswith("…")
 
 
 def test_preview_of_csv_and_parquet_as_tables_from_ranged_reads(s3, tree):

@@ -694,7 +694,13 @@ class BrowserView {
     this.preview.classList.toggle("tfm-open", Boolean(preview.name));
     if (!preview.name) return;
     this.preview.append(h("div", "tfm-preview-title", preview.name));
-    if (preview.kind === "text") this.preview.append(h("pre", "tfm-preview-text", preview.text ?? ""));
+    if (preview.kind === "text") {
+      const text = h("pre", "tfm-preview-text tfm-numbered");  // one span a line: CSS numbers them
+      const lines = (preview.text ?? "").split("\n");
+      if (lines.length > 1 && lines.at(-1) === "") lines.pop();
+      text.append(...lines.map((line) => h("span", "tfm-line", line)));
+      this.preview.append(text);
+    }
     if (preview.kind === "table") this.preview.append(previewTable(preview.table ?? {}));
     if (preview.kind === "image" && /^data:image\/(png|jpeg|gif|webp|bmp);base64,/.test(preview.image ?? "")) {
       const img = h("img", "tfm-preview-image");

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import commands, errors, transfer
-from ..data.preview import TABLE_EXTENSIONS, csv_table, parquet_table
+from ..data.preview import JSON_EXTENSIONS, TABLE_EXTENSIONS, csv_table, json_text, parquet_table
 from ..results import human_size
 from ..units import plural
 from .pane import Row, extension
@@ -25,8 +25,8 @@ __all__ = ["JobRunner"]
 PREVIEW_BYTES = 64 * 1024
 PREVIEW_LINES = 200
 IMAGE_LIMIT = 2 * 2**20
-TEXT_EXTENSIONS = {"txt", "csv", "tsv", "json", "jsonl", "md", "py", "log", "yaml", "yml", "toml", "ini", "cfg",
-                   "xml", "html", "sql", "sh", "r", "js", "ts", "ipynb", "svg", "conf", ""}
+TEXT_EXTENSIONS = {"txt", "csv", "tsv", "json", "jsonl", "ndjson", "geojson", "md", "py", "log", "yaml", "yml",
+                   "toml", "ini", "cfg", "xml", "html", "sql", "sh", "r", "js", "ts", "ipynb", "svg", "conf", ""}
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
                "webp": "image/webp", "bmp": "image/bmp"}
 CONFLICT_BUTTONS = ("Overwrite", "Skip", "Rename", "Cancel")
@@ -315,10 +315,13 @@ def _preview(path: Any, row: Row) -> dict[str, Any]:
         return {"name": row.name, "kind": "table", "table": _table(path, row, ext, meta), "meta": meta}
     if ext in TEXT_EXTENSIONS or str(meta.get("content type") or "").startswith("text/"):
         data = commands.head_bytes(path, PREVIEW_BYTES)
-        lines = data.decode("utf-8", errors="replace").splitlines()
-        cut = len(lines) > PREVIEW_LINES or (row.size or 0) > len(data)
+        complete = (row.size or 0) <= len(data)
+        pretty = json_text(data, complete, JSON_EXTENSIONS[ext]) if ext in JSON_EXTENSIONS else None
+        lines = (pretty if pretty is not None else data.decode("utf-8", errors="replace")).splitlines()
+        cut = len(lines) > PREVIEW_LINES or not complete
         shown = "\n".join(lines[:PREVIEW_LINES]) + ("\n…" if cut else "")
-        return {"name": row.name, "kind": "text", "text": shown, "meta": meta}
+        return {"name": row.name, "kind": "text", "text": shown, "meta": meta,
+                **({"format": "json"} if pretty is not None else {})}
     return {"name": row.name, "kind": "meta", "meta": meta}
 
 

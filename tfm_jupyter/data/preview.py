@@ -4,9 +4,13 @@ rows read from its footer by range (never the whole object)."""
 from __future__ import annotations
 
 import csv
+import json
 from typing import Any
 
-__all__ = ["TABLE_EXTENSIONS", "csv_table", "parquet_table"]
+__all__ = ["JSON_EXTENSIONS", "TABLE_EXTENSIONS", "csv_table", "json_text", "parquet_table"]
+
+JSON_EXTENSIONS = {"json": False, "jsonl": True, "ndjson": True, "geojson": False}  # extension: one record a line
+RECORDS = 20
 
 TABLE_EXTENSIONS = {"csv": ",", "tsv": "\t", "parquet": None}
 ROWS = 20
@@ -23,6 +27,25 @@ def csv_table(head: bytes, delimiter: str, complete: bool, rows: int = ROWS) -> 
     columns, body = (parsed[0], parsed[1:]) if parsed else ([], [])
     return {"columns": columns, "rows": [[str(cell) for cell in row] for row in body],
             "more": not complete or len(lines) > rows + 1}
+
+
+def json_text(head: bytes, complete: bool, lines: bool, records: int = RECORDS) -> str | None:
+    """JSON laid out to read: a whole document indented, or the first ``records`` of JSON lines each
+    indented (a line that is not JSON shown as it is); None when a cut document cannot be parsed."""
+    text = head.decode("utf-8", errors="replace")
+    if not lines:
+        try:
+            return json.dumps(json.loads(text), indent=2, ensure_ascii=False) if complete else None
+        except ValueError:
+            return None
+    shown = []
+    rows = text.splitlines() if complete else text.splitlines()[:-1]  # the last line of a cut head is cut
+    for row in [r for r in rows if r.strip()][:records]:
+        try:
+            shown.append(json.dumps(json.loads(row), indent=2, ensure_ascii=False))
+        except ValueError:
+            shown.append(row)
+    return "\n".join(shown)
 
 
 def parquet_table(stream: Any, rows: int = ROWS) -> tuple[dict[str, Any], dict[str, Any]]:
