@@ -586,3 +586,21 @@ def test_upload_from_the_laptop_by_the_file_chooser_and_by_a_drop_then_download_
     archive = zipfile.ZipFile(download.value.path())
     assert {n: archive.read(n) for n in archive.namelist()} == {"data/one.csv": b"a,b\n1,2\n", "data/two.csv": b"c\n"}
     shot(root, "browser-upload.png")
+
+
+def test_the_usage_view_shows_what_uses_the_storage(page, lab, s3, bucket):
+    s3.seed(bucket, {"left/big/a.bin": b"a" * 200_000, "left/big/b.bin": b"b" * 100_000, "left/small/c.txt": b"c",
+                     "left/top.csv": b"t" * 5_000, "right/x": b"x"})
+    s3.server.backend.put_object(bucket, "left/cold/old.bin", b"o" * 120_000, storage="GLACIER")
+    root = open_browser_notebook(page, lab, lab.notebook("usage.ipynb", browser_cell(bucket)))
+    names(page, "left").filter(has_text="top.csv").click()  # on a file: the usage of the pane's folder
+    page.get_by_role("toolbar", name="file commands").get_by_role("button", name="Usage").click()
+    view = page.locator(".tfm-usage")
+    expect(view.locator(".tfm-usage-summary")).to_contain_text("in 5 files")
+    expect(view.locator(".tfm-usage-summary")).to_contain_text("/month · 1 request to measure")
+    expect(view.locator(".tfm-treemap-name")).to_have_text(["big/", "cold/", "(files here)", "small/"])
+    expect(view.locator(".tfm-usage-class")).to_have_text(["GLACIER", "STANDARD"])
+    cells = view.locator(".tfm-treemap-cell")
+    areas = [cells.nth(i).evaluate("el => el.offsetWidth * el.offsetHeight") for i in range(4)]
+    assert areas[0] > areas[1] > areas[2] > areas[3]  # biggest folder, biggest rectangle
+    shot(root, "browser-usage.png")

@@ -27,6 +27,8 @@ export const KEY_TABLE = [
   { label: "u / d", help: "upload from this computer (or drop files and folders on a pane) / download to it (a folder or a selection as .zip)",
     bind: { u: "upload", d: "download" } },
   { label: "F / G", help: "find files below by name / by content", bind: { F: "findName", G: "findText" } },
+  { label: "U", help: "usage: what uses the storage below the focused folder (a treemap, with the monthly cost)",
+    bind: { U: "usage" } },
   { label: "=", help: "compare the panes (recursive): marks what is only here, newer or different",
     bind: { "=": "compare" } },
   { label: "+", help: "synchronize the panes: shows the plan, copies (and deletes) as a job",
@@ -50,6 +52,7 @@ export const BUTTONS = [
   { label: "Upload", command: "upload", key: "u, or drop files" },
   { label: "Download", command: "download", key: "d" },
   { label: "Refresh", command: "refresh", key: "Ctrl-R" },
+  { label: "Usage", command: "usage", key: "U" },
   { label: "Up", command: "parent", key: "Backspace" },
   { label: "Help", command: "help", key: "F1" },
 ];

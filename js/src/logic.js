@@ -174,3 +174,43 @@ export function statusLine(visible, rows, selection, { complete = true, cached =
   return parts.join(" · ");
 }
 
+
+/** A squarified treemap (Bruls, Huizing, van Wijk): rectangles {x, y, w, h, index} for `sizes` (any
+ * order; zero sizes get none) filling width × height, each as near a square as the layout allows. */
+export function treemap(sizes, width, height) {
+  const order = sizes.map((size, index) => ({ size, index })).filter((item) => item.size > 0)
+    .sort((a, b) => b.size - a.size);
+  const total = order.reduce((sum, item) => sum + item.size, 0);
+  if (!total || width <= 0 || height <= 0) return [];
+  const scale = (width * height) / total;
+  const rects = [];
+  let box = { x: 0, y: 0, w: width, h: height };
+  let row = [];
+  const worst = (items, side) => {
+    const sum = items.reduce((s, item) => s + item.area, 0);
+    const areas = items.map((item) => item.area);
+    return Math.max((side * side * Math.max(...areas)) / (sum * sum), (sum * sum) / (side * side * Math.min(...areas)));
+  };
+  const place = () => {  // the row along the box's shorter side, then the rest of the box
+    const sum = row.reduce((s, item) => s + item.area, 0);
+    const across = box.w >= box.h;
+    const thickness = sum / (across ? box.h : box.w);
+    let offset = 0;
+    for (const item of row) {
+      const length = item.area / thickness;
+      rects.push(across ? { x: box.x, y: box.y + offset, w: thickness, h: length, index: item.index }
+        : { x: box.x + offset, y: box.y, w: length, h: thickness, index: item.index });
+      offset += length;
+    }
+    box = across ? { x: box.x + thickness, y: box.y, w: box.w - thickness, h: box.h }
+      : { x: box.x, y: box.y + thickness, w: box.w, h: box.h - thickness };
+    row = [];
+  };
+  for (const item of order.map((o) => ({ ...o, area: o.size * scale }))) {
+    const side = Math.min(box.w, box.h);
+    if (row.length && worst([...row, item], side) > worst(row, side)) place();
+    row.push(item);
+  }
+  if (row.length) place();
+  return rects;
+}

@@ -36,6 +36,56 @@ function droppedFiles(dataTransfer) {
   return Promise.all(entries.map((entry) => walk(entry, ""))).then((lists) => lists.flat());
 }
 
+const STORAGE_CLASS_COLOURS = ["--jp-brand-color1", "--jp-warn-color1", "--jp-success-color1", "--jp-error-color1",
+  "--jp-info-color1"];
+
+/** "What is using my storage?": a treemap of the sub-folders (their colour: the storage class holding
+ * most of their bytes), then a table with files, bytes, classes and the monthly cost.  Text only. */
+function usageView({ root = "", bytes = 0, files = 0, requests = 0, monthly_cost: cost = null, folders = [] }) {
+  const el = h("div", "tfm-usage");
+  const money = (usd) => {
+    if (usd === null || usd === undefined) return "price unknown";
+    return usd > 0 && usd < 0.0001 ? "< $0.0001/month" : `$${usd.toFixed(usd < 1 ? 4 : 2)}/month`;
+  };
+  el.append(h("div", "tfm-usage-summary", `${L.formatSize(bytes)} in ${files.toLocaleString("en-US")} files · ` +
+    `${money(cost)} · ${requests.toLocaleString("en-US")} ${requests === 1 ? "request" : "requests"} to measure`));
+  const classes = [...new Set(folders.flatMap((f) => Object.keys(f.by_class ?? {})))].sort();
+  const colour = (name) => `var(${STORAGE_CLASS_COLOURS[classes.indexOf(name) % STORAGE_CLASS_COLOURS.length]})`;
+  const map = h("div", "tfm-treemap");
+  const label = (folder) => folder.name === "" ? "(files here)" : `${folder.name}/`;
+  for (const rect of L.treemap(folders.map((f) => f.bytes), 100, 100)) {
+    const folder = folders[rect.index];
+    const main = Object.entries(folder.by_class ?? {}).sort((a, b) => b[1] - a[1])[0]?.[0];
+    const cell = h("div", "tfm-treemap-cell");
+    Object.assign(cell.style, { left: `${rect.x}%`, top: `${rect.y}%`, width: `${rect.w}%`, height: `${rect.h}%`,
+      background: `color-mix(in srgb, ${colour(main)} 35%, var(--tfm-bg))` });
+    cell.title = `${label(folder)} ${L.formatSize(folder.bytes)} (${main})`;
+    cell.append(h("span", "tfm-treemap-name", label(folder)), h("span", "tfm-treemap-size", L.formatSize(folder.bytes)));
+    map.append(cell);
+  }
+  const legend = h("div", "tfm-usage-legend");
+  for (const name of classes) {
+    const key = h("span", "tfm-usage-class", name || "(no storage class)");
+    key.style.setProperty("--tfm-class-colour", colour(name));
+    legend.append(key);
+  }
+  const table = h("table", "tfm-preview-table tfm-usage-table");
+  const head = h("tr");
+  for (const title of ["folder", "files", "size", "storage classes", "per month"]) head.append(h("th", "", title));
+  table.append(head);
+  for (const folder of folders) {
+    const tr = h("tr");
+    const spread = Object.entries(folder.by_class ?? {}).map(([name, size]) => `${name || "—"} ${L.formatSize(size)}`)
+      .join(", ");
+    for (const text of [label(folder), folder.files.toLocaleString("en-US"), L.formatSize(folder.bytes), spread,
+      money(folder.monthly_cost)]) tr.append(h("td", "", text));
+    table.append(tr);
+  }
+  el.append(map, legend, table);
+  el.dataset.root = root;
+  return el;
+}
+
 /** A preview's table (CSV head, parquet's first rows); every cell is text, never markup. */
 function previewTable({ columns = [], rows = [], more = false }) {
   const table = h("table", "tfm-preview-table");
@@ -702,6 +752,7 @@ class BrowserView {
       this.preview.append(text);
     }
     if (preview.kind === "table") this.preview.append(previewTable(preview.table ?? {}));
+    if (preview.kind === "usage") this.preview.append(usageView(preview.usage ?? {}));
     if (preview.kind === "image" && /^data:image\/(png|jpeg|gif|webp|bmp);base64,/.test(preview.image ?? "")) {
       const img = h("img", "tfm-preview-image");
       img.src = preview.image;
@@ -818,6 +869,7 @@ export const COMMANDS = {
   copyCode: (view, pane) => view.copyCode(pane),
   upload: (view) => view.fileInput.click(),
   download: kernel("download"),
+  usage: kernel("usage"),
   findName: (view) => view.openInput("findname", ""),
   findText: (view) => view.openInput("findtext", ""),
   compare: kernel("compare"),

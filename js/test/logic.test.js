@@ -106,3 +106,22 @@ test("file kinds choose the row's icon", () => {
   assert.equal(L.fileKind("archive.tar.gz"), "");
   assert.equal(L.fileKind(".bashrc"), "");
 });
+
+test("the treemap fills the box, each area in proportion, nothing overlapping", () => {
+  const sizes = [500, 250, 0, 125, 75, 50];
+  const rects = L.treemap(sizes, 100, 60);
+  assert.equal(rects.length, 5);  // no rectangle for nothing
+  const total = 1000;
+  for (const r of rects) {
+    assert.ok(Math.abs(r.w * r.h - (sizes[r.index] / total) * 6000) < 1e-6);
+    assert.ok(r.x >= -1e-9 && r.y >= -1e-9 && r.x + r.w <= 100 + 1e-9 && r.y + r.h <= 60 + 1e-9);
+  }
+  for (const a of rects) for (const b of rects) {
+    if (a === b) continue;
+    const apart = a.x + a.w <= b.x + 1e-9 || b.x + b.w <= a.x + 1e-9 || a.y + a.h <= b.y + 1e-9 || b.y + b.h <= a.y + 1e-9;
+    assert.ok(apart, `${a.index} and ${b.index} overlap`);
+  }
+  assert.deepEqual(L.treemap([0, 0], 10, 10), []);
+  const [only] = L.treemap([7], 40, 20);
+  assert.deepEqual([only.x, only.y, only.w, only.h], [0, 0, 40, 20]);
+});

@@ -291,6 +291,10 @@ class Backend(ABC):
         """What one request of ``operation`` costs in USD (0 where the storage does not bill requests)."""
         return 0.0
 
+    def storage_price(self, storage_class: str | None) -> float | None:
+        """USD per GB-month of a storage class here, or None where we know no price (local disk, …)."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
 

@@ -270,6 +270,11 @@ class S3Backend(Backend):
 
         return price_per_request(operation)
 
+    def storage_price(self, storage_class: str | None) -> float | None:
+        from ..s3.meter import storage_price
+
+        return storage_price(storage_class)
+
 
 def _object_key(path: Any, operation: str) -> str:
     if not path.bucket or not path.key:

@@ -262,6 +262,20 @@ class JobRunner:
 
     # -- preview ------------------------------------------------------------------------------------------
 
+    def usage(self, side: str) -> None:
+        """What uses the storage below the focused folder (else the pane's), as a treemap."""
+        from ..usage import usage
+
+        pane = self.browser.pane(side)
+        focused = pane.row(pane.focus) if pane.focus is not None else None
+        root = self.browser.child(side, focused.name) if focused is not None and focused.is_dir else pane.cwd
+        if root.is_listing_root:
+            raise ValueError("usage is of a folder or a bucket: open one first")
+        self.browser.job = {"id": 1, "title": f"Measuring {root}", "running": True}
+        found = usage(root)
+        self.browser.preview = {"name": f"Usage of {root}", "kind": "usage", "usage": found.to_state(),
+                                "meta": {"requests": found.requests}}
+
     def preview(self, side: str, row: Row) -> None:
         try:
             self.browser.preview = _preview(self.browser.child(side, row.name), row)

@@ -232,6 +232,7 @@ class Browser(anywidget.AnyWidget):
             "refresh": lambda side, msg: self.refresh(side),
             "upload_start": lambda side, msg: self.uploads.start(side, msg),
             "download": lambda side, msg: self.downloads.start(side),
+            "usage": lambda side, msg: jobs.start(jobs.usage, side),
             "answer": lambda side, msg: self._answer(msg),
             "cancel": lambda side, msg: jobs.cancel(),
             "copy": lambda side, msg: jobs.start(jobs.transfer, side, False),
