@@ -277,7 +277,12 @@ def test_errors_appear_in_the_widget(page, lab, demo_tree):
     path = pane(page, "left").locator(".tfm-path")
     path.fill(f"s3://{demo_tree}/does-not-exist")
     path.press("Enter")
-    expect(page.locator(".tfm-message.tfm-error")).to_contain_text("not a folder")
+    expect(page.locator(".tfm-message.tfm-error")).to_contain_text("FileNotFoundError")
+    expect(path).to_have_value(f"s3://{demo_tree}/left")  # the field shows the folder the pane shows
+    path.fill(f"s3://{demo_tree[:-1]}x/left")
+    path.press("Enter")
+    expect(page.locator(".tfm-message.tfm-error")).to_contain_text(f"did you mean 's3://{demo_tree}/'?")
+    shot(root, "browser-bad-path.png")
     root.focus()
     page.keyboard.press("ArrowDown")
     expect(focused(page, "left")).to_have_text(XSS)  # still alive
@@ -462,7 +467,7 @@ def test_the_mouse_does_it_all_buttons_its_own_menu_and_dragging_rows(page, lab,
     root = open_browser_notebook(page, lab, lab.notebook("mouse.ipynb", browser_cell(demo_tree)))
     bar = page.get_by_role("toolbar", name="file commands")
     expect(bar.get_by_role("button")).to_have_text(["View", "Copy", "Move", "New folder", "Delete", "Rename",
-                                                      "Refresh", "Up", "Help"])
+                                                      "Upload", "Download", "Refresh", "Usage", "Up", "Help"])
     dialog = page.locator(".tfm-dialog")
     names(page, "left").filter(has_text="readme.md").click()
     bar.get_by_role("button", name="Copy").click()  # the button bar
@@ -473,7 +478,7 @@ def test_the_mouse_does_it_all_buttons_its_own_menu_and_dragging_rows(page, lab,
     # right-click: the widget's own menu, and not JupyterLab's notebook menu (Cut Cell, Delete Cell, ...)
     names(page, "left").filter(has_text="notes.txt").click(button="right")
     menu = page.get_by_role("menu")
-    expect(menu.get_by_role("menuitem")).to_have_count(9)
+    expect(menu.get_by_role("menuitem")).to_have_count(12)
     expect(page.locator(".lm-Menu")).to_have_count(0)
     shot(root, "browser-menu.png")
     menu.get_by_role("menuitem", name="Delete").click()
@@ -495,7 +500,7 @@ def test_the_mouse_does_it_all_buttons_its_own_menu_and_dragging_rows(page, lab,
     dialog.locator(".tfm-dialog-input").press("Enter")
     expect(names(page, "left")).to_contain_text(["made-with-f7/"])
     assert "left/made-with-f7/" in s3.keys(demo_tree)
-    bar.get_by_role("button", name="Up").click()
+    bar.get_by_role("button", name="Up", exact=True).click()
     expect(pane(page, "left").locator(".tfm-path")).to_have_value(f"s3://{demo_tree}/")
 
 
