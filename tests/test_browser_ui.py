@@ -490,6 +490,7 @@ def test_the_mouse_does_it_all_buttons_its_own_menu_and_dragging_rows(page, lab,
     # drag a row onto the other pane: a copy, confirmed as any other
     names(page, "left").filter(has_text="data/").drag_to(pane(page, "right").locator(".tfm-list"))
     expect(dialog.locator(".tfm-dialog-title")).to_have_text("Copy 1 item?")
+    shot(root, "browser-drag.png")
     dialog.get_by_role("button", name="Copy").click()
     expect(names(page, "right")).to_have_text(["data/", "readme.md", "report.csv"])
     assert s3.keys(demo_tree, "right/data/") == ["right/data/one.csv", "right/data/two.csv"]
@@ -567,7 +568,7 @@ def test_upload_from_the_laptop_by_the_file_chooser_and_by_a_drop_then_download_
     # files dropped from the desktop onto the right pane (a DataTransfer as the OS gives it)
     page.evaluate("""() => {
         const transfer = new DataTransfer();
-        transfer.items.add(new File([new Uint8Array(5 * 1024 * 1024).fill(7)], 'dropped.bin'));
+        transfer.items.add(new File([new Uint8Array(30 * 1024 * 1024).fill(7)], 'dropped.bin'));
         transfer.items.add(new File(['hello from the desktop'], 'note.txt'));
         const list = document.querySelector('.tfm-pane[data-side=right] .tfm-list');
         for (const type of ['dragenter', 'dragover', 'drop']) {
@@ -576,7 +577,7 @@ def test_upload_from_the_laptop_by_the_file_chooser_and_by_a_drop_then_download_
     }""")
     expect(page.locator(".tfm-message")).to_contain_text("Uploaded 2 files", timeout=60_000)
     expect(names(page, "right")).to_contain_text(["dropped.bin", "note.txt"])
-    assert s3.body(demo_tree, "right/dropped.bin") == bytes([7]) * (5 * 2**20)
+    assert s3.body(demo_tree, "right/dropped.bin") == bytes([7]) * (30 * 2**20)
     assert s3.body(demo_tree, "right/note.txt") == b"hello from the desktop"
     # and back to the laptop: a file as it is, a folder as a zip
     names(page, "left").filter(has_text="big.bin").click()

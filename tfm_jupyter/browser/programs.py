@@ -109,9 +109,9 @@ def run_program(runner: Any, side: str) -> None:
     browser.preview = {"name": f"$ {command}", "kind": "text", "text": output,
                        "meta": {"exit status": status, "ran in": local_cwd or os.getcwd()}}
     if status:
-        browser.notify(f"{command!r} failed: exit status {status}", "error")
+        browser.notify(f"“{command}” failed: exit status {status} (its output is in the preview)", "error")
     else:
-        browser.notify(f"{command!r} finished")
+        browser.notify(f"“{command}” finished")
 
 
 def _remote(path: Any) -> bool:
