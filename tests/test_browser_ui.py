@@ -138,6 +138,7 @@ def test_renders_and_is_driven_by_the_keyboard_without_moving_cells(page, lab, d
     expect(pane(page, "left").locator(".tfm-selected")).to_have_count(0)
     page.keyboard.press("?")
     expect(page.locator(".tfm-help")).to_be_visible()
+    assert page.locator(".tfm-help").evaluate("el => el.scrollHeight <= el.clientHeight")  # it fits, no scrolling
     shot(root, "browser-help.png")
     page.keyboard.press("Escape")
     expect(page.locator(".tfm-help")).to_be_hidden()

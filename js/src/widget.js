@@ -639,13 +639,10 @@ class BrowserView {
   }
 
   buildHelp() {
-    const table = h("table");
-    for (const [keys, what] of helpRows()) {
-      const tr = h("tr");
-      tr.append(h("td", "tfm-key", keys), h("td", "", what));
-      table.append(tr);
-    }
-    this.help.append(h("div", "tfm-help-title", "Keys (press ? or Esc to close)"), table);
+    const list = h("dl", "tfm-help-list");  // two columns of key and meaning: the whole table fits the widget
+    for (const [keys, what] of helpRows()) list.append(h("dt", "tfm-key", keys), h("dd", "", what));
+    this.help.append(h("div", "tfm-help-title", "Keys (press ? or Esc to close; the buttons below do the same)"),
+      list);
   }
 
   // -- kernel-driven parts --------------------------------------------------------------------
