@@ -84,7 +84,7 @@ def test_a_cancelled_upload_leaves_nothing_and_an_existing_file_keeps_its_conten
     b.wait()
 
     def cancel_after_the_first_chunk(ack):
-        press(b, "cancel")
+        b._on_message(b, {"action": "cancel", "pane": "left"}, [])  # the Cancel button, from the view
         return False  # and send nothing more, as the view does after Cancel
 
     front_end.on_ack = cancel_after_the_first_chunk
@@ -119,3 +119,15 @@ def test_a_file_downloads_as_it_is_and_a_selection_as_one_zip(s3, bucket, front_
     assert {name: archive.read(name) for name in archive.namelist()} == {
         "c.csv": b"c", "sub/a.txt": b"alpha", "sub/deep/b.txt": b"beta"}
     assert "Downloaded d.zip (3 files" in b.message["text"]
+
+
+def test_a_zip_never_holds_a_name_that_walks_out_of_its_folder(s3, bucket, front_end):
+    s3.seed(bucket, {"d/sub/ok.txt": b"ok", "d/sub/../evil.txt": b"evil", "d/sub/x/../../evil2.txt": b"evil"})
+    b = browse(f"s3://{bucket}/d", f"s3://{bucket}/")
+    b.wait()
+    focus(b, "left", "sub")
+    press(b, "download")
+    b.wait()
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(front_end.downloads["sub.zip"])))
+    assert archive.namelist() == ["sub/ok.txt"]
+    assert "2 names no file system takes" in b.message["text"]

@@ -78,7 +78,7 @@ class Uploads:
 
     def _skipped(self, upload_id: Any, targets: list[Any]) -> set[int] | None:
         """The files not to upload (the user chose to keep those that exist); None: cancelled."""
-        existing = [index for index, target in enumerate(targets) if target.exists()]
+        existing = _existing(targets)
         if not existing:
             return set()
         shown = ", ".join(targets[i].name for i in existing[:5]) + (" …" if len(existing) > 5 else "")
@@ -141,6 +141,21 @@ class Uploads:
         self.browser.send({"type": "upload_go", "id": upload_id, "cancel": True})
 
 
+def _existing(targets: list[Any]) -> list[int]:
+    """Which targets are there already: one listing per folder they go to (not a request per file)."""
+    by_folder: dict[str, tuple[Any, list[int]]] = {}
+    for index, target in enumerate(targets):
+        by_folder.setdefault(str(target.parent), (target.parent, []))[1].append(index)
+    found = []
+    for folder, indices in by_folder.values():
+        try:
+            present = {child.name for child in folder.iterdir()}
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # a folder the upload makes
+        found.extend(index for index in indices if targets[index].name in present)
+    return sorted(found)
+
+
 def _discard(writer: Any) -> None:
     discard = getattr(writer, "discard", None)
     if discard is not None:
@@ -179,28 +194,45 @@ class Downloads:
         name = (paths[0][0].name if len(paths) == 1 else paths[0][0].parent.name or "download") + ".zip"
         sink = _ChunkSink(self.browser, download_id, name, cancel)
         self.browser.job = {"id": 1, "title": f"Downloading {name}", "running": True}
-        count = 0
+        count, refused = 0, 0
         with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             for path, is_dir in paths:
-                for member, arcname in _members(path, is_dir):
+                members = _members(path, is_dir)
+                refused += members.refused
+                for member, arcname in members:
                     with member.open("rb") as source, archive.open(arcname, "w", force_zip64=True) as target:
                         while block := source.read(CHUNK):
                             target.write(block)
                     count += 1
         sink.finish()
-        self.browser.notify(f"Downloaded {name} ({plural(count, 'file')}, {human_size(sink.sent)})")
+        left_out = f"; {plural(refused, 'name')} no file system takes (such as '..') left out" if refused else ""
+        self.browser.notify(f"Downloaded {name} ({plural(count, 'file')}, {human_size(sink.sent)}){left_out}")
 
 
-def _members(path: Any, is_dir: bool) -> list[tuple[Any, str]]:
-    """(file, name in the zip) of ``path``: itself, or every file below the folder (under its name)."""
+class _Members(list):
+    """(file, name in the zip) pairs, and how many names were refused."""
+
+    refused = 0
+
+
+def _members(path: Any, is_dir: bool) -> _Members:
+    """(file, name in the zip) of ``path``: itself, or every file below the folder (under its name);
+    names that would walk out of the archive's folder (``..``) are refused, as for any download."""
+    found = _Members()
     if not is_dir:
-        return [(path, path.name)]
-    found = []
+        if names.unsafe_reason(path.name) is None:
+            found.append((path, path.name))
+        else:
+            found.refused += 1
+        return found
     for folder, _, files in path.walk():
-        relative = folder.relative_to(path).as_posix()
-        prefix = path.name + ("" if relative == "." else "/" + relative)
-        found.extend((folder / name, f"{prefix}/{name}") for name in files
-                     if names.unsafe_reason(name) is None)
+        relative = [] if folder == path else list(folder.relative_to(path).parts)
+        for name in files:
+            parts = [path.name, *relative, name]  # every component checked: no "../" entry in the zip
+            if names.unsafe_parts(parts) is None:
+                found.append((folder.child(name), "/".join(parts)))
+            else:
+                found.refused += 1
     return found
 
 
