@@ -88,8 +88,11 @@ def test_every_python_example_of_the_readme_runs_on_the_demo(demo, tmp_path, cap
 def test_the_readmes_key_table_is_the_widgets_own():
     node = shutil.which("node")
     assert node, "node runs the widget's unit tests too"
-    script = 'import("./js/src/keys.js").then(m => process.stdout.write(m.markdownTable()))'
-    table = subprocess.run([node, "-e", script], cwd=README.parent, capture_output=True, text=True, check=True,
-                           timeout=60).stdout
-    assert "| c / m, F5 / F6 | copy / move" in table and "| Ctrl-R | refresh" in table
-    assert table + "\n" in README.read_text()
+    script = ('import("./js/src/keys.js").then(m => process.stdout.write(m.markdownTable() + "\\n\\n" + '
+              'm.buttonsTable()))')
+    keys, buttons = subprocess.run([node, "-e", script], cwd=README.parent, capture_output=True, text=True,
+                                   check=True, timeout=60).stdout.split("\n\n")
+    assert "| c / m, F5 / F6 | copy / move" in keys and "| Ctrl-R | refresh" in keys
+    assert "| Move | F6 | move the selection" in buttons and "| Usage | U |" in buttons
+    text = README.read_text()
+    assert keys + "\n" in text and buttons + "\n" in text

@@ -43,18 +43,18 @@ export const KEY_TABLE = [
 // The mouse's way to the same commands: the button bar and the right-click menu (one table for both;
 // `key` is what the button's tooltip names).
 export const BUTTONS = [
-  { label: "View", command: "open", key: "F3" },
-  { label: "Copy", command: "copy", key: "F5" },
-  { label: "Move", command: "move", key: "F6" },
-  { label: "New folder", command: "mkdir", key: "F7" },
-  { label: "Delete", command: "delete", key: "F8" },
-  { label: "Rename", command: "rename", key: "r" },
-  { label: "Upload", command: "upload", key: "u, or drop files" },
-  { label: "Download", command: "download", key: "d" },
-  { label: "Refresh", command: "refresh", key: "Ctrl-R" },
-  { label: "Usage", command: "usage", key: "U" },
-  { label: "Up", command: "parent", key: "Backspace" },
-  { label: "Help", command: "help", key: "F1" },
+  { label: "View", command: "open", key: "F3", help: "open the folder, or view the file" },
+  { label: "Copy", command: "copy", key: "F5", help: "copy the selection (or the focused item) to the other pane" },
+  { label: "Move", command: "move", key: "F6", help: "move the selection (or the focused item) to the other pane" },
+  { label: "New folder", command: "mkdir", key: "F7", help: "make a folder here" },
+  { label: "Delete", command: "delete", key: "F8", help: "delete the selection (folders with everything in them)" },
+  { label: "Rename", command: "rename", key: "r", help: "rename the focused item" },
+  { label: "Upload", command: "upload", key: "u, or drop files", help: "files from this computer into this pane" },
+  { label: "Download", command: "download", key: "d", help: "the focused file to this computer (folders, selections: .zip)" },
+  { label: "Refresh", command: "refresh", key: "Ctrl-R", help: "list the folder again" },
+  { label: "Usage", command: "usage", key: "U", help: "what uses the storage below the focused folder" },
+  { label: "Up", command: "parent", key: "Backspace", help: "the parent folder" },
+  { label: "Help", command: "help", key: "F1", help: "every key" },
 ];
 
 /** [label, help] rows of the help overlay, in the table's order. */
@@ -67,6 +67,12 @@ export function markdownTable(table = KEY_TABLE) {
   const cell = (text) => text.replaceAll("|", "\\|");
   return ["| key | does |", "|---|---|", ...table.map(({ label, help }) => `| ${cell(label)} | ${cell(help)} |`)]
     .join("\n");
+}
+
+/** The button bar (and right-click menu) as the README shows it: each button, its key, what it does. */
+export function buttonsTable(buttons = BUTTONS) {
+  return ["| button | key | does |", "|---|---|---|",
+    ...buttons.map(({ label, key, help }) => `| ${label} | ${key} | ${help} |`)].join("\n");
 }
 
 /** Every command the table names (each once). */

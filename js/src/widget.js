@@ -365,9 +365,9 @@ class BrowserView {
     this.buttons = h("div", "tfm-buttons");
     this.buttons.setAttribute("role", "toolbar");
     this.buttons.setAttribute("aria-label", "file commands");
-    for (const { label, command, key } of BUTTONS) {
+    for (const { label, command, key, help } of BUTTONS) {
       const button = h("button", "tfm-button", label);
-      button.title = `${label} (${key})`;
+      button.title = `${help} (${key})`;
       button.addEventListener("mousedown", (event) => event.preventDefault());  // the focus stays on the panes
       button.onclick = () => this.run(command);
       this.buttons.append(button);

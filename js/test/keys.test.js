@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { BUTTONS, KEY_TABLE, commandFor, commandNames, helpRows, markdownTable } from "../src/keys.js";
+import { BUTTONS, KEY_TABLE, buttonsTable, commandFor, commandNames, helpRows, markdownTable } from "../src/keys.js";
 import { COMMANDS } from "../src/widget.js";
 
 test("the widget implements exactly the commands the key table names", () => {
@@ -49,9 +49,10 @@ test("the README's table is made from the same rows, pipes escaped", () => {
 });
 
 test("every button and menu entry runs a command the widget has, and names its key", () => {
-  for (const { label, command, key } of BUTTONS) {
+  for (const { label, command, key, help } of BUTTONS) {
     assert.ok(Object.hasOwn(COMMANDS, command), label);
-    assert.ok(key, label);
+    assert.ok(key && help, label);
   }
+  assert.equal(buttonsTable().split("\n").length, BUTTONS.length + 2);
   assert.deepEqual(BUTTONS.map((b) => b.label).slice(0, 5), ["View", "Copy", "Move", "New folder", "Delete"]);
 });
