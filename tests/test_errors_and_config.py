@@ -162,7 +162,7 @@ def test_a_missing_bucket_names_the_near_ones_for_one_listbuckets(s3, bucket):
     typo = bucket[:-1] + ("x" if bucket[-1] != "x" else "y")
     with s3.counting() as counts, pytest.raises(FileNotFoundError) as raised:
         Path(f"s3://{typo}/data.csv").read_text()
-    assert f"did you mean 's3://{bucket}/'?" in str(raised.value) and raised.value.filename == f"s3://{typo}/data.csv"
+    assert f"did you mean 's3://{bucket}/'" in str(raised.value) and raised.value.filename == f"s3://{typo}/data.csv"
     assert counts == {"GetObject": 1, "ListBuckets": 1}
 
 
