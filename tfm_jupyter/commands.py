@@ -141,12 +141,9 @@ def du(name: Any = ".", *, human: bool = False, inventory: Any = None) -> DiskUs
 
 
 def _du_from_inventory(root: Any, inventory: Any, human: bool) -> DiskUsage:
-    from .inventory import read_inventory
+    from .inventory import report_for
 
-    report = inventory if hasattr(inventory, "objects") else read_inventory(inventory)
-    if getattr(root, "bucket", None) != report.source_bucket:
-        raise CommandError(f"this inventory lists s3://{report.source_bucket}/, not {root}")
-    prefix = f"{root.key}/" if root.key else ""
+    report, prefix = report_for(root, inventory)
     total = files = 0
     folders: set[str] = set()
     for item in report.objects(prefix):

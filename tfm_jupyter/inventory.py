@@ -22,7 +22,7 @@ from typing import Any
 from . import errors
 from .path import Path
 
-__all__ = ["Inventory", "InventoryObject", "read_inventory"]
+__all__ = ["Inventory", "InventoryObject", "read_inventory", "report_for"]
 
 BATCH = 50_000  # rows taken from DuckDB at a time: memory stays bounded on millions of keys
 _CSV_NAMES = {"Bucket": "bucket", "Key": "key", "Size": "size", "LastModifiedDate": "last_modified_date",
@@ -111,6 +111,15 @@ def read_inventory(manifest: Any) -> Inventory:
         raise errors.StorageError("this inventory has no Size or LastModifiedDate: add them to the inventory's "
                                   "optional fields", str(manifest), "inventory")
     return Inventory(manifest, source, created, file_format, columns or ("key",), files)
+
+
+def report_for(root: Any, inventory: Any) -> tuple[Inventory, str]:
+    """The report (read from its manifest's URI unless given read) and the key prefix of ``root`` in it;
+    ValueError when the report lists another bucket."""
+    report = inventory if isinstance(inventory, Inventory) else read_inventory(inventory)
+    if getattr(root, "bucket", None) != report.source_bucket:
+        raise ValueError(f"this inventory lists s3://{report.source_bucket}/, not {root}")
+    return report, f"{root.key}/" if root.key else ""
 
 
 def _current_only(columns: set[str]) -> str:

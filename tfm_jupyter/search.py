@@ -85,12 +85,10 @@ def _candidates(root: Any, name: str | None, ignore_case: bool, larger: int | No
         yield from _keep(root.child(*rel, child), info.size, info.mtime or 0.0, name, ignore_case, larger, newer)
 
 
-def _inventory_candidates(root: Any, report: Any, live: list[Any], tests: tuple[Any, ...]) -> Iterator[_Candidate]:
+def _inventory_candidates(root: Any, report: Any, prefix: str, live: list[Any], tests: tuple[Any, ...]
+                          ) -> Iterator[_Candidate]:
     """The files below ``root`` as the inventory lists them (streamed, in the report's order), then the
     ``live`` folders', listed now."""
-    if getattr(root, "bucket", None) != report.source_bucket:
-        raise ValueError(f"this inventory lists s3://{report.source_bucket}/, not {root}")
-    prefix = f"{root.key}/" if root.key else ""
     for folder in live:
         if not str(folder).startswith(str(root).rstrip("/") + "/"):
             raise ValueError(f"a live folder must be below {root}: {folder}")
@@ -229,10 +227,10 @@ def find(root: Any, name: str | None = None, contains: str | re.Pattern[str] | N
     if inventory is None:
         return Found(_find(root, _candidates(root, *tests), contains, regex, ignore_case, limit, workers, cancel,
                            progress), None)
-    from .inventory import read_inventory
+    from .inventory import report_for
 
-    report = inventory if hasattr(inventory, "objects") else read_inventory(inventory)
-    candidates = _inventory_candidates(root, report, [Path(folder) for folder in live], tests)
+    report, prefix = report_for(root, inventory)
+    candidates = _inventory_candidates(root, report, prefix, [Path(folder) for folder in live], tests)
     return Found(_find(root, candidates, contains, regex, ignore_case, limit, workers, cancel, progress),
                  report.created_at)
 
