@@ -62,17 +62,20 @@ export function helpRows(table = KEY_TABLE) {
   return table.map(({ label, help }) => [label, help]);
 }
 
+/** A Markdown table of text cells (a "|" in a cell escaped). */
+function markdown(headers, rows) {
+  const line = (cells) => `| ${cells.map((text) => text.replaceAll("|", "\\|")).join(" | ")} |`;
+  return [line(headers), `|${"---|".repeat(headers.length)}`, ...rows.map(line)].join("\n");
+}
+
 /** The table as the README shows it (Markdown), so the README and the widget cannot disagree. */
 export function markdownTable(table = KEY_TABLE) {
-  const cell = (text) => text.replaceAll("|", "\\|");
-  return ["| key | does |", "|---|---|", ...table.map(({ label, help }) => `| ${cell(label)} | ${cell(help)} |`)]
-    .join("\n");
+  return markdown(["key", "does"], table.map(({ label, help }) => [label, help]));
 }
 
 /** The button bar (and right-click menu) as the README shows it: each button, its key, what it does. */
 export function buttonsTable(buttons = BUTTONS) {
-  return ["| button | key | does |", "|---|---|---|",
-    ...buttons.map(({ label, key, help }) => `| ${label} | ${key} | ${help} |`)].join("\n");
+  return markdown(["button", "key", "does"], buttons.map(({ label, key, help }) => [label, key, help]));
 }
 
 /** Every command the table names (each once). */
