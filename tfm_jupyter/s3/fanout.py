@@ -1,13 +1,18 @@
-"""A big tree's flat listing, folder by folder in parallel.
+"""A big tree's flat listing, as two key ranges listed side by side.
 
 One flat ListObjectsV2 answers a tree of up to 1,000 keys in one request, and nothing is cheaper.
 Beyond that a flat listing is a chain of requests, each waiting for the one before (at 50 ms a
-round trip, 20,000 keys take a second).  So when the first page says there is more, and its
-1,000 keys lie within one or two folders (so the folders are big), the folders below are listed
-side by side instead: one delimiter listing names them, then each is listed flat on its own
-thread, starting after the last key already seen.  It costs at most one request per sub-folder
-(and one for the delimiter listing) more than the flat chain, and returns every key exactly once.
-Many small folders keep the flat chain: there a request per folder would cost more than it saves.
+round trip, 20,000 keys take a second).  So when the first page says there is more, the keys
+still to come are split at one string, the *cut*: one thread goes on from the first page's last
+key and stops at the cut, another starts after the cut (``StartAfter``) and runs to the end.
+Every key is listed exactly once (the first range keeps the keys up to the cut, the second starts
+after it), and since only the first range's last page can run past its end, the split costs at
+most one request more than the flat chain, wherever the cut falls.  The range after the cut starts
+once the first range's first page says there is more: a tree of up to 2,000 keys never pays for it.
+
+Where the cut falls decides how much the two ranges overlap in time; it is chosen from what is
+known without asking (:func:`choose_cut`): the folders still to come when a listing of the prefix
+is cached (the middle one), else the keys of the first page.
 """
 
 from __future__ import annotations
@@ -15,59 +20,97 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..prefetch import offer
 
-__all__ = ["FANOUT_WORKERS", "continue_listing", "pages_after", "tree_pages"]
+__all__ = ["PAGES_AHEAD", "REACHED_CUT", "choose_cut", "continue_listing", "side_by_side", "tree_pages"]
 
-FANOUT_WORKERS = 32
-PAGES_AHEAD = 2 * FANOUT_WORKERS
+PAGES_AHEAD = 64
+REACHED_CUT = "TfmReachedCut"  # marks a range's last page: it ran into the keys after the cut
 _DONE = object()
 Page = Mapping[str, Any]
+# The last character of each class of characters keys are commonly numbered or named with.
+_CLASS_ENDS = (("0", "9"), ("a", "z"), ("A", "Z"))
 
 
-def tree_pages(client: Any, bucket: str, prefix: str) -> Iterator[Page]:
-    """Pages holding every key below ``prefix`` (in no particular order across folders)."""
+def tree_pages(client: Any, bucket: str, prefix: str, folders: Iterable[str] = ()) -> Iterator[Page]:
+    """Pages holding every key below ``prefix`` (in no particular order across the two ranges).
+
+    ``folders`` names sub-folders of ``prefix`` known to exist (from a cached listing), if any.
+    """
     first = client.call("list_objects_v2", Bucket=bucket, Prefix=prefix)
     yield first
     contents = first.get("Contents", [])
     if first.get("IsTruncated") and contents:
-        yield from continue_listing(client, bucket, prefix, contents)
+        yield from continue_listing(client, bucket, prefix, contents, folders)
 
 
-def continue_listing(client: Any, bucket: str, prefix: str, seen: list[Any]) -> Iterator[Page]:
-    """The rest of a truncated listing below ``prefix`` whose first page held ``seen``: folder by
-    folder in parallel when those keys lie within one or two folders, else the flat chain."""
+def continue_listing(client: Any, bucket: str, prefix: str, seen: list[Any],
+                     folders: Iterable[str] = ()) -> Iterator[Page]:
+    """The rest of a truncated listing below ``prefix`` whose first page held ``seen``."""
     last = seen[-1]["Key"]
-    folders = {item["Key"][len(prefix):].partition("/")[0] for item in seen if "/" in item["Key"][len(prefix):]}
-    if 1 <= len(folders) <= 2:
-        yield from pages_after(client, bucket, prefix, last)
-    else:
+    cut = choose_cut(prefix, [item["Key"] for item in seen], folders)
+    if cut is None:
         yield from client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix, StartAfter=last)
-
-
-def pages_after(client: Any, bucket: str, prefix: str, last: str) -> Iterator[Page]:
-    """Pages of the keys below ``prefix`` that sort after ``last`` (a key below ``prefix``)."""
-    files: list[Any] = []
-    folders: list[str] = []
-    for page in client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix, Delimiter="/"):
-        files.extend(item for item in page.get("Contents", ()) if item["Key"] > last)
-        folders.extend(common["Prefix"] for common in page.get("CommonPrefixes", ()))
-    yield {"Contents": files}
-    todo = [(folder, last if last.startswith(folder) else None) for folder in folders
-            if folder > last or last.startswith(folder)]  # a folder wholly before `last` was in the page seen
-    if len(todo) < 2:  # nothing to do side by side: go on with the flat chain
-        for folder, start in todo:
-            yield from _folder_pages(client, bucket, folder, start)
         return
-    yield from _side_by_side(client, bucket, todo)
+    ahead = _range_pages(client, bucket, prefix, last, cut)
+    first = next(ahead)
+    yield first
+    if first.get("IsTruncated"):  # more before the cut: the keys after it are listed beside them
+        yield from side_by_side([lambda: ahead, lambda: _range_pages(client, bucket, prefix, cut, None)])
+    elif first.get(REACHED_CUT):
+        yield from _range_pages(client, bucket, prefix, cut, None)
 
 
-def _side_by_side(client: Any, bucket: str, todo: list[tuple[str, str | None]]) -> Iterator[Page]:
-    """The folders' pages as they arrive, from up to FANOUT_WORKERS threads.
+def choose_cut(prefix: str, keys: list[str], folders: Iterable[str] = ()) -> str | None:
+    """Where to split the keys after ``keys`` (a first page, sorted) below ``prefix``; None: don't.
+
+    With sub-folders known to follow the page, the middle one of them.  Otherwise from the page:
+    at the first character where its first and last keys differ (moving left while the last key
+    has reached the end of that character's class), half-way from the last key's character to
+    the class's end (``k-000000…k-001999`` → ``k-005``).  A page that lies within one folder
+    tells nothing about the keys after that folder, so the folder's name is split instead
+    (``f01/…`` → ``f05``).
+    """
+    last = keys[-1]
+    after = sorted(prefix + name for name in folders if prefix + name + "/" > last)
+    if len(after) >= 2:
+        return after[len(after) // 2]
+    first, last = keys[0][len(prefix):], last[len(prefix):]
+    differ = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last)))
+    folder = last.find("/")
+    if 0 <= folder < differ:  # one folder holds the whole page: split the folders' names
+        differ = folder
+        last = last[:folder]
+    return next((prefix + last[:position] + middle for position in range(min(differ, len(last) - 1), -1, -1)
+                 if (middle := _halfway_up(last[position])) is not None), None)
+
+
+def _halfway_up(char: str) -> str | None:
+    """The character half-way from ``char`` (exclusive) to the end of its class; None at the end."""
+    for start, end in _CLASS_ENDS:
+        if start <= char < end:
+            return chr((ord(char) + 1 + ord(end)) // 2)
+    return None
+
+
+def _range_pages(client: Any, bucket: str, prefix: str, after: str, until: str | None) -> Iterator[Page]:
+    """The pages of keys below ``prefix`` in (``after``, ``until``], cut short at ``until``."""
+    for page in client.paginate("list_objects_v2", Bucket=bucket, Prefix=prefix, StartAfter=after):
+        contents = page.get("Contents", [])
+        if until is None or not contents or contents[-1]["Key"] <= until:
+            yield page
+            continue
+        kept = [item for item in contents if item["Key"] <= until]
+        yield {**page, "Contents": kept, "IsTruncated": False, REACHED_CUT: True}
+        return  # the rest belongs to the range after the cut
+
+
+def side_by_side(ranges: list[Callable[[], Iterator[Page]]]) -> Iterator[Page]:
+    """The pages of several listings as they arrive, each listing on its own thread.
 
     At most a few pages wait to be taken (a consumer that is slower than the listing holds the
     listing back, it does not pile it up in memory); a consumer that stops early stops the threads
@@ -76,20 +119,20 @@ def _side_by_side(client: Any, bucket: str, todo: list[tuple[str, str | None]]) 
     arrived: queue.Queue[Any] = queue.Queue(maxsize=PAGES_AHEAD)
     stop = threading.Event()
 
-    def list_folder(folder: str, start: str | None) -> None:
+    def list_range(pages: Callable[[], Iterator[Page]]) -> None:
         try:
-            for page in _folder_pages(client, bucket, folder, start):
+            for page in pages():
                 if not offer(arrived, page, stop):
                     return
             offer(arrived, _DONE, stop)
         except BaseException as exc:  # handed to the consumer, which raises it
             offer(arrived, exc, stop)
 
-    with ThreadPoolExecutor(min(FANOUT_WORKERS, len(todo)), thread_name_prefix="tfm-list") as pool:
+    with ThreadPoolExecutor(len(ranges), thread_name_prefix="tfm-list") as pool:
         try:
-            for folder, start in todo:  # each thread inherits the caller's cancel scope
-                pool.submit(contextvars.copy_context().run, list_folder, folder, start)
-            running = len(todo)
+            for pages in ranges:  # each thread inherits the caller's cancel scope
+                pool.submit(contextvars.copy_context().run, list_range, pages)
+            running = len(ranges)
             while running:
                 item = arrived.get()
                 if item is _DONE:
@@ -100,8 +143,3 @@ def _side_by_side(client: Any, bucket: str, todo: list[tuple[str, str | None]]) 
                     yield item
         finally:
             stop.set()
-
-
-def _folder_pages(client: Any, bucket: str, folder: str, start: str | None) -> Iterator[Page]:
-    params = {"Bucket": bucket, "Prefix": folder, **({"StartAfter": start} if start else {})}
-    yield from client.paginate("list_objects_v2", **params)

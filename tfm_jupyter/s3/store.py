@@ -155,7 +155,7 @@ class S3Store:
             return None
         contents = first.get("Contents", [])
         if first.get("IsTruncated") and contents and contents[-1]["Key"].startswith(dir_prefix):
-            return _pages_below(self.client, bucket, dir_prefix, first)
+            return _pages_below(self.client, bucket, dir_prefix, first, self.known_folders(bucket, dir_prefix))
         self._finish_survey(bucket, key, first, generation)
         return None
 
@@ -163,7 +163,7 @@ class S3Store:
         """The pages below a known directory as they arrive; None (and cached) if one page holds it."""
         self.cache.record(hit=False)
         generation = self.cache.generation(bucket)
-        pages = tree_pages(self.client, bucket, dir_prefix)
+        pages = tree_pages(self.client, bucket, dir_prefix, self.known_folders(bucket, dir_prefix))
         first = next(pages)
         if first.get("IsTruncated") and first.get("Contents"):
             return itertools.chain([first], pages)
@@ -190,7 +190,8 @@ class S3Store:
 
     def _finish_survey(self, bucket: str, key: str, first: Mapping[str, Any], generation: Any) -> ObjectInfo | Any:
         dir_prefix = key + "/"
-        tree = tree_from_pages(dir_prefix, _pages_below(self.client, bucket, dir_prefix, first))
+        tree = tree_from_pages(dir_prefix, _pages_below(self.client, bucket, dir_prefix, first,
+                                                      self.known_folders(bucket, dir_prefix)))
         found = _entry(key, first.get("Contents", ()), tree[dir_prefix].exists)
         self.cache.put("stat", bucket, key, found, _generation=generation)
         # Kept even when empty: a known-empty tree stays true until a write below it drops it.
@@ -236,6 +237,11 @@ class S3Store:
                 return tree.get(prefix, EMPTY)
         return None
 
+    def known_folders(self, bucket: str, prefix: str) -> list[str]:
+        """The names of the sub-folders of ``prefix`` a fresh cached listing knows (no request)."""
+        listing = self.known_listing(bucket, prefix)
+        return [name for name, info in listing.children.items() if info.is_dir] if listing else []
+
     def listdir(self, bucket: str, prefix: str) -> Listing:
         """The complete listing of one directory: ceil(N/1000) ListObjectsV2 requests, cached."""
         listing = self.known_listing(bucket, prefix)
@@ -268,9 +274,9 @@ class S3Store:
 
     def tree(self, bucket: str, prefix: str) -> dict[str, Listing]:
         """Every directory below ``prefix`` from one flat listing (ceil(N/1000) requests; beyond 1,000
-        keys the folders are listed in parallel, see :mod:`.fanout`), cached."""
-        return self.cache.get_or_load(
-            "list_tree", bucket, prefix, lambda: tree_from_pages(prefix, tree_pages(self.client, bucket, prefix)))
+        keys two key ranges are listed in parallel, see :mod:`.fanout`), cached."""
+        pages = functools.partial(tree_pages, self.client, bucket, prefix, self.known_folders(bucket, prefix))
+        return self.cache.get_or_load("list_tree", bucket, prefix, lambda: tree_from_pages(prefix, pages()))
 
     def list_buckets(self) -> list[str]:
         """Names of the buckets these credentials can see (one ListBuckets, cached)."""
@@ -572,7 +578,8 @@ def _entry(key: str, contents: Iterable[Mapping[str, Any]], is_dir: bool) -> Obj
     return file or (DIRECTORY if is_dir else NOT_FOUND)
 
 
-def _pages_below(client: Any, bucket: str, dir_prefix: str, first: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+def _pages_below(client: Any, bucket: str, dir_prefix: str, first: Mapping[str, Any],
+                 folders: list[str]) -> Iterator[Mapping[str, Any]]:
     """The pages listing ``dir_prefix``, given the first page of a listing from a shorter prefix.
 
     Keys sort as UTF-8 bytes (as Python compares code points), so the keys below ``dir_prefix`` form
@@ -584,10 +591,10 @@ def _pages_below(client: Any, bucket: str, dir_prefix: str, first: Mapping[str, 
         return
     last = contents[-1]["Key"]
     if last < dir_prefix:  # siblings such as `key-1/…` filled the page before the directory began
-        yield from tree_pages(client, bucket, dir_prefix)
+        yield from tree_pages(client, bucket, dir_prefix, folders)
     elif last.startswith(dir_prefix):
         below = [c for c in contents if c["Key"].startswith(dir_prefix)]
-        yield from continue_listing(client, bucket, dir_prefix, below)
+        yield from continue_listing(client, bucket, dir_prefix, below, folders)
 
 
 def _child(listing: Listing, name: str) -> ObjectInfo | None:
