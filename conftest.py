@@ -84,6 +84,10 @@ class S3Fixture:
     def body(self, bucket: str, key: str) -> bytes:
         return self.server.backend.get_object(bucket, key).value
 
+    def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
+        """Every key below ``prefix`` with its bytes, read from moto's backend (no request counted)."""
+        return {key: self.body(bucket, key) for key in self.keys(bucket, prefix)}
+
     def pending_uploads(self, bucket: str) -> list[str]:
         return [upload.key_name for upload in self.server.backend.get_bucket(bucket).multiparts.values()]
 

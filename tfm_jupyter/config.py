@@ -21,7 +21,7 @@ from typing import Any
 from . import errors
 
 __all__ = ["SECRET_OPTIONS", "Authority", "StorageOptions", "configure_storage", "on_change", "options_for",
-           "parse_authority", "reset_storage_configuration", "take_password"]
+           "parse_authority", "reset_storage_configuration", "restore", "snapshot", "take_password"]
 
 SECRET_OPTIONS = frozenset({"password", "passphrase", "key", "account_key", "connection_string", "sas_token",
                             "token", "credential", "client_secret", "private_key"})
@@ -143,6 +143,33 @@ def _matches(theirs: Authority | None, wanted: Authority | None) -> bool:
     if wanted is None or theirs.host.lower() != wanted.host.lower():
         return False
     return (theirs.port is None or theirs.port == wanted.port) and (theirs.user is None or theirs.user == wanted.user)
+
+
+def snapshot() -> tuple[dict[str, StorageOptions], dict[Any, str]]:
+    """Every prefix's options and the passwords taken from URIs (for :func:`restore` in another
+    process, such as a Dask worker)."""
+    with _lock:
+        return dict(_prefixes), dict(_url_passwords)
+
+
+def restore(taken: tuple[dict[str, StorageOptions], dict[Any, str]]) -> None:
+    """Take the configuration another process's :func:`snapshot` gave (its secrets redacted here too)."""
+    prefixes, passwords = taken
+    for options in prefixes.values():
+        for name, value in options.items():
+            if name in SECRET_OPTIONS and isinstance(value, str):
+                errors.register_secret(value)
+    for password in passwords.values():
+        errors.register_secret(password)
+    with _lock:
+        schemes = {_split_prefix(prefix)[0] for prefix in (*_prefixes, *prefixes)}
+        _prefixes.clear()
+        _prefixes.update(prefixes)
+        _url_passwords.clear()
+        _url_passwords.update(passwords)
+    for scheme in schemes:
+        for listener in list(_listeners):
+            listener(scheme)
 
 
 def reset_storage_configuration() -> None:

@@ -23,7 +23,7 @@ from .cancel import Either, cancel_scope
 from .path import Path
 from .units import parse_size, parse_when
 
-__all__ = ["Found", "Match", "find", "grep"]
+__all__ = ["Found", "Match", "find", "grep", "matching_lines"]
 
 MAX_CONTENT_BYTES = 10 * 2**20
 BINARY_SNIFF = 8192
@@ -149,9 +149,22 @@ def _matching_lines(candidate: _Candidate, pattern: re.Pattern[str], first_only:
     return found
 
 
+def matching_lines(path: Any, size: int, pattern: re.Pattern[str], first_only: bool) -> list[Match]:
+    """The matching lines of the text file ``path`` of ``size`` bytes (a Dask worker's reads)."""
+    return _matching_lines(_Candidate(path, size, 0.0), pattern, first_only, Either(threading.Event()))
+
+
 def _scan(candidates: list[_Candidate], pattern: re.Pattern[str], first_only: bool, workers: int,
-          cancel: threading.Event, progress: Callable[[int, int], None] | None) -> Iterator[list[Match]]:
+          cancel: threading.Event, progress: Callable[[int, int], None] | None, engine: Any = None
+          ) -> Iterator[list[Match]]:
     """Read candidates in parallel; yield each file's matches as soon as it is done."""
+    if engine is not None:
+        from .engines import scan_on
+
+        readable = [(c.path, c.size) for c in candidates if c.size <= MAX_CONTENT_BYTES]
+        for lines in scan_on(engine, readable, pattern, first_only, cancel, progress):
+            yield [Match(path, number, line) for path, number, line in lines]
+        return
     readable = [c for c in candidates if c.size <= MAX_CONTENT_BYTES]
     if readable:  # the storage says how many calls it takes at once
         workers = max(1, min(workers, readable[0].path.backend.concurrency))
@@ -208,7 +221,7 @@ def find(root: Any, name: str | None = None, contains: str | re.Pattern[str] | N
          regex: bool = False, ignore_case: bool = False, larger: int | str | None = None,
          newer: float | datetime | str | None = None, limit: int | None = None, workers: int = WORKERS,
          cancel: threading.Event | None = None, progress: Callable[[int, int], None] | bool | None = None,
-         inventory: Any = None, live: Iterable[Any] = ()) -> Found:
+         inventory: Any = None, live: Iterable[Any] = (), engine: Any = None) -> Found:
     """The files below ``root`` that match every given test, as they are found.
 
     ``name`` is a glob on the file name; ``contains`` a text (or, with ``regex=True`` or a compiled
@@ -220,24 +233,25 @@ def find(root: Any, name: str | None = None, contains: str | re.Pattern[str] | N
     ``inventory``: an S3 Inventory report (the URI of its ``manifest.json``, or
     :func:`~tfm_jupyter.inventory.read_inventory`'s result) answers instead of a listing of ``root``'s
     bucket; ``live``: folders below ``root`` known to have changed since, listed afresh.  The result's
-    ``inventory_time`` says when the inventory was taken.
+    ``inventory_time`` says when the inventory was taken.  ``engine``: a Dask client reads the
+    contents on its cluster (the listing is made here).
     """
     root = Path(root)
     tests = (name, ignore_case, _size(larger), _when(newer))
     if inventory is None:
         return Found(_find(root, _candidates(root, *tests), contains, regex, ignore_case, limit, workers, cancel,
-                           progress), None)
+                           progress, engine), None)
     from .inventory import report_for
 
     report, prefix = report_for(root, inventory)
     candidates = _inventory_candidates(root, report, prefix, [Path(folder) for folder in live], tests)
-    return Found(_find(root, candidates, contains, regex, ignore_case, limit, workers, cancel, progress),
+    return Found(_find(root, candidates, contains, regex, ignore_case, limit, workers, cancel, progress, engine),
                  report.created_at)
 
 
 def _find(root: Any, candidates: Iterator[_Candidate], contains: str | re.Pattern[str] | None, regex: bool,
           ignore_case: bool, limit: int | None, workers: int, cancel: threading.Event | None,
-          progress: Callable[[int, int], None] | bool | None) -> Iterator[Any]:
+          progress: Callable[[int, int], None] | bool | None, engine: Any) -> Iterator[Any]:
     stop = cancel or threading.Event()
     pattern = _pattern(contains, regex, ignore_case)
     found = 0
@@ -253,7 +267,7 @@ def _find(root: Any, candidates: Iterator[_Candidate], contains: str | re.Patter
     with cancel_scope(stop):
         files = list(candidates)
     with _progress_bar(progress, len(files)) as report:
-        for matches in _scan(files, pattern, True, workers, stop, report):
+        for matches in _scan(files, pattern, True, workers, stop, report, engine):
             yield matches[0].path
             found += 1
             if limit is not None and found >= limit:
@@ -263,8 +277,9 @@ def _find(root: Any, candidates: Iterator[_Candidate], contains: str | re.Patter
 def grep(pattern: str | re.Pattern[str], root: Any, *, name: str | None = None, ignore_case: bool = False,
          fixed: bool = False, limit: int | None = None, workers: int = WORKERS,
          cancel: threading.Event | None = None, progress: Callable[[int, int], None] | bool | None = None,
-         ) -> Iterator[Match]:
-    """Every matching line below ``root`` (``grep -rn``): a regular expression unless ``fixed``."""
+         engine: Any = None) -> Iterator[Match]:
+    """Every matching line below ``root`` (``grep -rn``): a regular expression unless ``fixed``;
+    ``engine``: a Dask client reads the files on its cluster."""
     root = Path(root)
     compiled = _pattern(pattern, not fixed, ignore_case)
     assert compiled is not None
@@ -273,7 +288,7 @@ def grep(pattern: str | re.Pattern[str], root: Any, *, name: str | None = None, 
         files = list(_candidates(root, name, ignore_case, None, None))
     found = 0
     with _progress_bar(progress, len(files)) as report:
-        for matches in _scan(files, compiled, False, workers, stop, report):
+        for matches in _scan(files, compiled, False, workers, stop, report, engine):
             for match in matches:
                 yield match
                 found += 1

@@ -32,7 +32,7 @@ Files = dict[tuple[str, ...], ObjectInfo]
 def sync(source: Any, target: Any, *, delete: bool = False, dryrun: bool = False, size_only: bool = False,
          exact_timestamps: bool = False, checksum: bool = False, exclude: Iterable[str] = (),
          include: Iterable[str] = (), progress: Any = None, filters: Iterable[tuple[str, str]] | None = None,
-         cancel: threading.Event | None = None) -> SyncReport:
+         cancel: threading.Event | None = None, engine: Any = None) -> SyncReport:
     """Copy to ``target`` every file of ``source`` that is missing there, of another size, or newer
     (S3's LastModified is the upload time), in any direction: local↔S3, S3→S3, local→local.
 
@@ -46,7 +46,8 @@ def sync(source: Any, target: Any, *, delete: bool = False, dryrun: bool = False
       files are neither copied nor deleted.
     * ``delete``: remove target files the source does not have - only after every copy succeeded.
     * ``dryrun``: list and compare only; nothing is written.
-    * ``progress``/``cancel``: as for :func:`~tfm_jupyter.transfer.copy`.
+    * ``progress``/``cancel``/``engine``: as for :func:`~tfm_jupyter.transfer.copy` (with a Dask client
+      the comparison is made here, the copies on the cluster, and the report is the same).
 
     Files copied to a local folder get the source's modification time, so a second sync skips them.
     """
@@ -62,7 +63,7 @@ def sync(source: Any, target: Any, *, delete: bool = False, dryrun: bool = False
                         skipped=plan.unchanged + protected, checksum_fallback=plan.fallback,
                         deleted=plan.extra if delete else [], failed=plan.refused)
     if not dryrun:
-        _run(source, target, report, progress, cancel)
+        _run(source, target, report, progress, cancel, engine)
     report.requests = meter.sent()
     if report.failed and not dryrun:
         deleted = f"{len(report.deleted)} files were deleted before" if report.deleted else "nothing was deleted"
@@ -199,7 +200,8 @@ def _same_content(a: Any, a_info: ObjectInfo, b: Any, b_info: ObjectInfo) -> boo
         return md5_etag(left) == md5_etag(right)
 
 
-def _run(source: Any, target: Any, report: SyncReport, progress: Any, cancel: threading.Event | None) -> None:
+def _run(source: Any, target: Any, report: SyncReport, progress: Any, cancel: threading.Event | None,
+         engine: Any) -> None:
     jobs = {str(source.child(*item.path.split("/"))): item for item in report.copied}
     plan = transfer.TransferPlan(source, target)
     for item in report.copied:
@@ -209,7 +211,7 @@ def _run(source: Any, target: Any, report: SyncReport, progress: Any, cancel: th
     failures: dict[str, BaseException] = {}
     if plan.files:
         try:
-            transfer.execute(plan, progress=progress, cancel=cancel)
+            transfer.execute(plan, progress=progress, cancel=cancel, engine=engine)
         except errors.TransferError as exc:
             failures = exc.failures
     for source_text, error in failures.items():

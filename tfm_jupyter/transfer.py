@@ -40,8 +40,8 @@ from .transfer_plan import (
 )
 from .transfer_progress import Progress, TransferProgress
 
-__all__ = ["FileJob", "TransferPlan", "batch_for", "copy", "copy_into", "execute", "move", "move_into", "plan_copy",
-           "target_in", "try_rename"]
+__all__ = ["FileJob", "TransferPlan", "batch_for", "copy", "copy_files", "copy_into", "execute", "move", "move_into",
+           "plan_copy", "target_in", "try_rename"]
 
 
 # -- execution ---------------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def _wait(handle: Any, cancel: threading.Event | None) -> None:
 
 
 def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None,
-         select: Selector | None = None, cancel: threading.Event | None = None) -> Any:
+         select: Selector | None = None, cancel: threading.Event | None = None, engine: Any = None) -> Any:
     """Copy a file or a directory tree to ``target`` (which becomes the copy) and return it.
 
     Works between any two storages (S3, local, SFTP, FTP, ``memory://``, …): within one S3 client
@@ -223,20 +223,35 @@ def copy(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
     bytes_total, files_done, files_total)``.  ``select(relative_path)`` chooses the files of a
     directory to copy.  Raises :class:`~tfm_jupyter.errors.TransferError` naming the files that
     failed (names that cannot be written below the target among them, never written elsewhere).
+    ``engine``: a :class:`dask.distributed.Client` copies the files on its cluster
+    (:mod:`tfm_jupyter.engines`).
     """
     with cancel_scope(cancel):  # the listing stops at its next page on a cancel
-        return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=True),
-                       progress=progress, cancel=cancel)
+        return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=engine is None),
+                       progress=progress, cancel=cancel, engine=engine)
 
 
 def execute(plan: TransferPlan, *, move: bool = False, progress: Progress = None,
-            cancel: threading.Event | None = None) -> Any:
-    """Carry out a plan from :func:`plan_copy`; with ``move``, delete the sources once all arrived."""
-    failures = _execute(plan, progress, cancel)
+            cancel: threading.Event | None = None, engine: Any = None) -> Any:
+    """Carry out a plan from :func:`plan_copy`; with ``move``, delete the sources once all arrived;
+    with an ``engine`` (a Dask client), the files are copied on its cluster."""
+    if engine is None:
+        failures = _execute(plan, progress, cancel)
+    else:
+        from .engines import copy_on
+
+        failures = copy_on(engine, plan, progress, cancel)
     _raise_failures(failures, plan, "move" if move else "copy")
     if move:
         _delete_sources(plan)
     return plan.target
+
+
+def copy_files(plan: TransferPlan, *, progress: Progress = False, cancel: threading.Event | None = None
+               ) -> dict[str, BaseException]:
+    """Make the plan's directories and copy its files (never deleting anything); returns the sources
+    that failed, with their errors (a Dask worker runs its batches through this)."""
+    return _execute(plan, progress, cancel)
 
 
 def copy_into(source: Any, target_dir: Any, **options: Any) -> Any:
@@ -245,7 +260,7 @@ def copy_into(source: Any, target_dir: Any, **options: Any) -> Any:
 
 
 def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress = None,
-         select: Selector | None = None, cancel: threading.Event | None = None) -> Any:
+         select: Selector | None = None, cancel: threading.Event | None = None, engine: Any = None) -> Any:
     """Move a file or directory tree: copy it, then delete the sources - only if every file arrived.
 
     Within one storage that renames (a local disk, SFTP, FTP) a rename does it in one step.
@@ -254,8 +269,8 @@ def move(source: Any, target: Any, *, overwrite: bool = True, progress: Progress
     if select is None and try_rename(source, target, overwrite):
         return target
     with cancel_scope(cancel):
-        return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=True), move=True,
-                       progress=progress, cancel=cancel)
+        return execute(plan_copy(source, target, overwrite=overwrite, select=select, stream=engine is None),
+                       move=True, progress=progress, cancel=cancel, engine=engine)
 
 
 def try_rename(source: Any, target: Any, overwrite: bool = True) -> bool:

@@ -323,6 +323,22 @@ class ClientRegistry:
         for listener in list(self._listeners):
             listener([None], True)
 
+    def snapshot(self) -> tuple[S3Settings, dict[str, S3Settings]]:
+        """The default settings and every pattern's (credentials included: for :func:`restore` in
+        another process, such as a Dask worker)."""
+        with self._lock:
+            return self._default, dict(self._patterns)
+
+    def restore(self, snapshot: tuple[S3Settings, dict[str, S3Settings]]) -> None:
+        """Take the settings another process's :meth:`snapshot` gave (its secrets are redacted here too)."""
+        default, patterns = snapshot
+        for settings in (default, *patterns.values()):
+            _register_secrets(settings)
+        with self._lock:
+            self._default, self._patterns, self._clients = default, dict(patterns), {}
+        for listener in list(self._listeners):
+            listener([None], True)
+
     @property
     def default_settings(self) -> S3Settings:
         return self._default
@@ -441,6 +457,16 @@ def configure_s3(
     if bucket is not None and not bucket:
         raise ValueError("bucket= needs a bucket name or a glob such as 'lake-*'")
     return registry.configure(bucket, changes)
+
+
+def _register_secrets(settings: S3Settings) -> None:
+    from urllib.parse import urlsplit
+
+    if settings.endpoint_url:
+        for part in (urlsplit(settings.endpoint_url).password, urlsplit(settings.endpoint_url).username):
+            errors.register_secret(part)
+    for secret in settings.credentials:
+        errors.register_secret(secret)
 
 
 def reset_s3_configuration() -> None:

@@ -155,6 +155,10 @@ class Plane:
         if settings.anonymous:
             return S3Store(bucket, skip_signature=True, client_options=options, retry_config={"max_retries": 0},
                            **config)
+        if client.session.get_credentials() is None:  # else obstore's own ValueError, which says nothing useful
+            from .errormap import CREDENTIALS_HELP
+
+            raise errors.CredentialsMissing(CREDENTIALS_HELP, f"s3://{bucket}", "GetObject/PutObject")
         from obstore.auth.boto3 import Boto3CredentialProvider
 
         return S3Store(bucket, credential_provider=Boto3CredentialProvider(client.session),

@@ -1,0 +1,193 @@
+"""Bulk work on a Dask cluster: ``engine=client`` for copy, move, sync, find and grep.
+
+The process that holds the :class:`dask.distributed.Client` plans the work as it would alone (the
+listing, the comparison of a sync, the overlap rule, the names refused), then sends the files in
+batches to the workers and merges what they report into the same results, reports and errors.
+Only URIs, sizes and patterns travel in the task graph.  The workers rebuild their clients from this
+process's configuration (``configure_s3``, ``configure_storage``), which reaches them through a
+worker plugin, secrets included, so a worker whose environment has no credentials still works; a
+secret is never a task's argument.
+
+A batch is idempotent (a copy replaces its target whole, a read changes nothing), so a worker that
+dies has its batches run again on another; a move deletes its sources here, only after every batch
+reported every file arrived.  A cancel (KeyboardInterrupt, or the ``cancel`` event) cancels the
+futures.  Afterwards this process forgets what its cache knew below the target: the workers wrote
+there, and a listing made before is no longer the truth.
+"""
+
+from __future__ import annotations
+
+import builtins
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from distributed import WorkerPlugin, as_completed
+
+from . import config, errors
+from .path import Path
+from .s3.client import registry
+from .transfer_plan import FileJob, TransferPlan
+
+__all__ = ["BATCH_BYTES", "BATCH_FILES", "Configuration", "copy_batch", "copy_on", "scan_batch", "scan_on"]
+
+BATCH_FILES = 250
+BATCH_BYTES = 512 * 2**20
+PLUGIN_NAME = "tfm_jupyter-configuration"
+
+
+class Configuration(WorkerPlugin):
+    """Gives each worker this process's storage configuration (credentials included) on start."""
+
+    def __init__(self) -> None:
+        self.s3, self.storage = registry.snapshot(), config.snapshot()
+
+    def setup(self, worker: Any) -> None:
+        registry.restore(self.s3)
+        config.restore(self.storage)
+
+    def __repr__(self) -> str:  # never the settings: they hold secrets
+        return "<tfm_jupyter storage configuration>"
+
+
+def prepare(client: Any) -> None:
+    """Send the current configuration to every worker (and to workers that join later)."""
+    client.register_plugin(Configuration(), name=PLUGIN_NAME)
+
+
+# -- copies ---------------------------------------------------------------------------------------------
+
+
+def copy_on(client: Any, plan: TransferPlan, progress: Any, cancel: threading.Event | None
+            ) -> dict[str, BaseException]:
+    """Carry out ``plan``'s copies on the cluster; returns the sources that failed, with their errors."""
+    from . import transfer
+    from .transfer_progress import TransferProgress
+
+    failures = transfer.copy_files(TransferPlan(plan.source, plan.target, directories=plan.directories,
+                                                refused=plan.refused), progress=False)
+    jobs = [(str(job.source), str(job.target), job.size, job.etag) for job in plan.files]
+    reporter = TransferProgress(progress, plan.total_bytes, len(jobs), f"copy to {plan.target} on Dask")
+    try:
+        prepare(client)
+        for batch, failed in run_batches(client, copy_batch, _batches(jobs, lambda job: job[2]), cancel):
+            reporter.add_bytes(sum(job[2] for job in batch if job[0] not in failed))
+            for _ in batch:
+                reporter.file_done()
+            failures.update({source: _rebuilt(*error) for source, error in failed.items()})
+    finally:
+        reporter.close()
+        plan.target.backend.forget(plan.target)
+    return failures
+
+
+def copy_batch(jobs: list[tuple[str, str, int, str | None]]) -> dict[str, tuple[str, str]]:
+    """On a worker: copy each ``(source, target, size, etag)``; the failures as ``{source: (type, message)}``."""
+    from . import transfer
+
+    plan = TransferPlan(Path(jobs[0][0]), Path(jobs[0][1]),
+                        files=[FileJob(Path(source), Path(target), size, etag) for source, target, size, etag in jobs])
+    failed = transfer.copy_files(plan, progress=False)
+    return {source: (errors.builtin_name(error), str(error)) for source, error in failed.items()}
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+
+def scan_on(client: Any, files: list[tuple[Any, int]], pattern: Any, first_only: bool,
+            cancel: threading.Event | None, progress: Callable[[int, int], None] | None
+            ) -> Iterator[list[tuple[Any, int, str]]]:
+    """Each file's matching lines ``(path, line number, line)``, read on the cluster, as batches finish."""
+    paths = {str(path): path for path, _ in files}
+    done = 0
+    prepare(client)
+    work = [(str(path), size) for path, size in files]
+    for batch, found in run_batches(client, _Scan(pattern, first_only), _batches(work, lambda item: item[1]),
+                                    cancel):
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(files))
+        for uri, lines in found:
+            yield [(paths[uri], number, line) for number, line in lines]
+
+
+class _Scan:
+    """A batch of reads as a task: the pattern travels with it (a compiled pattern pickles)."""
+
+    def __init__(self, pattern: Any, first_only: bool):
+        self.pattern, self.first_only = pattern, first_only
+
+    def __call__(self, files: list[tuple[str, int]]) -> list[tuple[str, list[tuple[int, str]]]]:
+        return scan_batch(files, self.pattern, self.first_only)
+
+
+def scan_batch(files: list[tuple[str, int]], pattern: Any, first_only: bool
+               ) -> list[tuple[str, list[tuple[int, str]]]]:
+    """On a worker: the matching lines of each ``(uri, size)`` that has any."""
+    from .search import matching_lines
+
+    found = []
+    for uri, size in files:
+        try:
+            lines = matching_lines(Path(uri), size, pattern, first_only)
+        except (OSError, ValueError):
+            continue  # unreadable (deleted meanwhile, access denied): not a match
+        if lines:
+            found.append((uri, [(match.line_number, match.line) for match in lines]))
+    return found
+
+
+# -- batches on the cluster -------------------------------------------------------------------------------
+
+
+def _batches(items: list[Any], size_of: Callable[[Any], int]) -> list[list[Any]]:
+    """Consecutive runs of at most BATCH_FILES items and (unless one item is bigger) BATCH_BYTES bytes."""
+    batches: list[list[Any]] = []
+    current: list[Any] = []
+    weight = 0
+    for item in items:
+        if current and (len(current) >= BATCH_FILES or weight + size_of(item) > BATCH_BYTES):
+            batches.append(current)
+            current, weight = [], 0
+        current.append(item)
+        weight += size_of(item)
+    return [*batches, current] if current else batches
+
+
+def run_batches(client: Any, task: Callable[[list[Any]], Any], batches: Iterable[list[Any]],
+                cancel: threading.Event | None) -> Iterator[tuple[list[Any], Any]]:
+    """``(batch, task(batch))`` as each finishes on the cluster; a cancel or an error cancels the rest."""
+    submitted = {client.submit(task, batch, pure=False): batch for batch in batches}
+    pending = as_completed(list(submitted))
+    watcher = _watch(cancel, client, list(submitted)) if cancel is not None else None
+    try:
+        for future in pending:
+            if cancel is not None and cancel.is_set():
+                raise errors.Cancelled("cancelled: the cluster's remaining batches were cancelled")
+            yield submitted[future], future.result()
+    except BaseException:
+        client.cancel(list(submitted))
+        raise
+    finally:
+        if watcher is not None:
+            watcher.set()
+
+
+def _watch(cancel: threading.Event, client: Any, futures: list[Any]) -> threading.Event:
+    """Cancel ``futures`` as soon as ``cancel`` is set (while this process waits for them)."""
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(0.1):
+            if cancel.is_set():
+                client.cancel(futures)
+                return
+
+    threading.Thread(target=watch, name="tfm-dask-cancel", daemon=True).start()
+    return finished
+
+
+def _rebuilt(name: str, message: str) -> BaseException:
+    """A worker's error as the builtin exception it was (an OSError when it was none)."""
+    kind = getattr(builtins, name, None)
+    return kind(message) if isinstance(kind, type) and issubclass(kind, Exception) else OSError(message)
