@@ -134,3 +134,18 @@ def test_an_inventory_of_another_bucket_or_a_broken_manifest_says_so(s3, bucket)
     with pytest.raises(FileNotFoundError):
         read_inventory(f"s3://{bucket}/missing/manifest.json")
     assert Path(manifest).exists()
+
+
+def test_the_magics_answer_from_an_inventory_with_no_listing_and_no_probe(ip, s3, bucket):
+    s3.seed(bucket, OBJECTS)
+    manifest = publish(s3, bucket, OBJECTS)
+    with s3.counting() as counts:
+        found = ip.run_line_magic("s3find", f"--inventory {manifest} --name '*.csv' s3://{bucket}/data")
+        usage = ip.run_line_magic("s3du", f"--inventory {manifest} s3://{bucket}/data")
+    assert sorted(p.name for p in found) == ["a.csv", "b.csv", "résumé 📊.csv"]
+    assert [entry.size for entry in sorted(found.entries, key=lambda e: e.name)] == [13, 1203, 2]
+    assert "(from the inventory of 2026-11-30 21:32 UTC)" in repr(found) and usage.files == 4
+    assert set(counts) == {"GetObject"}  # the manifest and the data files: no listing, no HEAD per file
+    later = ip.run_line_magic("s3find", f"--inventory {manifest} --live s3://{bucket}/logs --name '*.log' "
+                                        f"s3://{bucket}")
+    assert [p.name for p in later] == ["today.log"] and later.inventory_time is not None

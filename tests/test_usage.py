@@ -47,3 +47,25 @@ def test_a_local_folder_has_sizes_but_no_price_and_a_file_is_no_folder(tmp_path)
         usage(tmp_path / "sub" / "x.bin")
     with pytest.raises(FileNotFoundError):
         usage(tmp_path / "nothing")
+
+
+def test_usage_and_the_browsers_usage_view_from_an_inventory_list_nothing(s3, bucket, prices):
+    from test_inventory import OBJECTS, publish
+    from widget_driver import press
+
+    from tfm_jupyter.browser import browse
+
+    s3.seed(bucket, OBJECTS)
+    manifest = publish(s3, bucket, OBJECTS)
+    live = usage(f"s3://{bucket}/data")
+    with s3.counting() as counts:
+        counted = usage(f"s3://{bucket}/data", inventory=manifest)
+    assert [(f.name, f.bytes, f.files) for f in counted.folders] == [(f.name, f.bytes, f.files) for f in live.folders]
+    assert set(counts) == {"GetObject"} and f"{counted.inventory_time:%Y-%m-%d %H:%M}" == "2026-11-30 21:32"
+    b = browse(f"s3://{bucket}/data", "s3://", inventories={f"s3://{bucket}": manifest})
+    b.wait()
+    with s3.counting() as counts:
+        press(b, "usage")
+    shown = b.preview["usage"]
+    assert set(counts) == {"GetObject"}  # the report, not a listing of the bucket
+    assert shown["inventory_time"] == "2026-11-30 21:32 UTC" and shown["files"] == usage(shown["root"]).files

@@ -156,19 +156,20 @@ def _du_from_inventory(root: Any, inventory: Any, human: bool) -> DiskUsage:
 
 def find(name: Any = ".", *, pattern: str | None = None, newer: str | None = None, larger: str | None = None,
          contains: str | None = None, regex: bool = False, ignore_case: bool = False,
-         limit: int | None = None) -> ListingResult:
+         limit: int | None = None, inventory: Any = None, live: Iterable[Any] = ()) -> ListingResult:
     """Files below a path by name glob, age, size and content (one flat listing, then only the GETs
-    content search needs)."""
+    content search needs; with ``inventory``, an S3 Inventory report's manifest instead of the listing,
+    and ``live`` folders listed afresh)."""
     from . import search
 
     root = resolve(name)
     when = parse_when(newer) if newer else None
     size = parse_size(larger) if larger else None
     found = search.find(root, pattern, contains, regex=regex, ignore_case=ignore_case, larger=size, newer=when,
-                        limit=limit)
-    entries = [_entry(path, path.relative_to(root).as_posix()) for path in found]
+                        limit=limit, inventory=inventory, live=[resolve(folder) for folder in live])
+    entries = [Entry(path, path.relative_to(root).as_posix(), False, *found.details[str(path)]) for path in found]
     entries.sort(key=_SORTS["name"])
-    return ListingResult(root, entries, long=True)
+    return ListingResult(root, entries, long=True, inventory_time=found.inventory_time)
 
 
 def grep(pattern: str, name: Any = ".", *, glob: str | None = None, ignore_case: bool = False,

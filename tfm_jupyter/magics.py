@@ -189,13 +189,15 @@ class S3Magics(Magics):
 
     @magic_arguments()
     @argument("-H", "--human-readable", action="store_true", help="sizes as KiB/MiB/GiB")
+    @argument("--inventory", default=None, metavar="MANIFEST",
+              help="count from an S3 Inventory report (its manifest.json) instead of listing")
     @argument("path", nargs="?", default=".")
     @line_magic
     @_one_line_errors
     def s3du(self, line: str) -> Any:
         """Total size below a path; the result has ``.bytes``, ``.files``, ``.directories``."""
         args = _parse(self.s3du, line)
-        return commands.du(args.path, human=args.human_readable)
+        return commands.du(args.path, human=args.human_readable, inventory=args.inventory)
 
     @magic_arguments()
     @argument("--name", default=None, help="glob on the file name, e.g. '*.csv'")
@@ -204,6 +206,10 @@ class S3Magics(Magics):
     @argument("--contains", default=None, help="some line contains TEXT (text files up to 10 MiB)")
     @argument("--regex", action="store_true", help="--contains is a regular expression")
     @argument("-i", "--ignore-case", action="store_true")
+    @argument("--inventory", default=None, metavar="MANIFEST",
+              help="answer from an S3 Inventory report (its manifest.json) instead of listing")
+    @argument("--live", action="append", default=[], metavar="FOLDER",
+              help="with --inventory: list this folder afresh (repeatable)")
     @argument("path", nargs="?", default=".")
     @line_magic
     @_one_line_errors
@@ -212,7 +218,8 @@ class S3Magics(Magics):
         for the content search)."""
         args = _parse(self.s3find, line)
         return commands.find(args.path, pattern=args.name, newer=args.newer, larger=args.larger,
-                             contains=args.contains, regex=args.regex, ignore_case=args.ignore_case)
+                             contains=args.contains, regex=args.regex, ignore_case=args.ignore_case,
+                             inventory=args.inventory, live=args.live)
 
     @magic_arguments()
     @argument("-i", "--ignore-case", action="store_true")

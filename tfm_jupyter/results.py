@@ -47,6 +47,7 @@ class ListingResult(Sequence[Any]):
     entries: list[Entry]
     long: bool = False
     human: bool = False
+    inventory_time: Any = None  # when the inventory the entries came from was taken (None: a live listing)
 
     def __iter__(self) -> Iterator[Any]:
         return (entry.path for entry in self.entries)
@@ -69,12 +70,13 @@ class ListingResult(Sequence[Any]):
         return human_size(entry.size) if self.human else str(entry.size if entry.size is not None else "")
 
     def __repr__(self) -> str:
+        counted = [f"(from the inventory of {self.inventory_time:%Y-%m-%d %H:%M} UTC)"] if self.inventory_time else []
         if not self.entries:
-            return f"(empty: {self.root})"
+            return "\n".join([f"(empty: {self.root})", *counted])
         if not self.long:
-            return "\n".join(e.name + ("/" if e.is_dir else "") for e in self.entries)
+            return "\n".join([*(e.name + ("/" if e.is_dir else "") for e in self.entries), *counted])
         width = max(len(self._size(e)) for e in self.entries)
-        lines = []
+        lines = list(counted)
         for entry in self.entries:
             when = _when(entry.mtime).ljust(19) if not entry.is_dir else "PRE".rjust(19)
             lines.append(f"{when} {self._size(entry).rjust(width)} {entry.name}{'/' if entry.is_dir else ''}")
@@ -88,7 +90,8 @@ class ListingResult(Sequence[Any]):
             rows.append(f"<tr><td>{icon}</td><td style='text-align:left'>{name}</td>"
                         f"<td style='text-align:right'>{html.escape(self._size(entry))}</td>"
                         f"<td>{html.escape(_when(entry.mtime))}</td></tr>")
-        caption = html.escape(f"{self.root} — {plural(len(self.entries), 'entry', 'entries')}")
+        counted = f" (from the inventory of {self.inventory_time:%Y-%m-%d %H:%M} UTC)" if self.inventory_time else ""
+        caption = html.escape(f"{self.root} — {plural(len(self.entries), 'entry', 'entries')}{counted}")
         return ("<table class='tfm-listing'><caption style='text-align:left;white-space:nowrap'>" + caption
                 + "</caption>"
                 "<thead><tr><th></th><th style='text-align:left'>name</th><th>size</th><th>modified</th></tr>"

@@ -203,13 +203,17 @@ def _scan(candidates: list[_Candidate], pattern: re.Pattern[str], first_only: bo
 
 class Found(Iterator[Any]):
     """What :func:`find` returns: the matching paths as they are found, and ``inventory_time`` (when
-    the inventory they came from was taken; ``None`` for a live listing)."""
+    the inventory they came from was taken; ``None`` for a live listing).  ``details[str(path)]`` is
+    each returned path's ``(size, mtime)`` as the listing or the inventory gave them."""
 
-    def __init__(self, paths: Iterator[Any], inventory_time: datetime | None):
-        self._paths, self.inventory_time = paths, inventory_time
+    def __init__(self, candidates: Iterator[_Candidate], inventory_time: datetime | None):
+        self._paths, self.inventory_time = candidates, inventory_time
+        self.details: dict[str, tuple[int, float]] = {}
 
     def __next__(self) -> Any:
-        return next(self._paths)
+        candidate = next(self._paths)
+        self.details[str(candidate.path)] = (candidate.size, candidate.mtime)
+        return candidate.path
 
     def close(self) -> None:
         close = getattr(self._paths, "close", None)
@@ -251,7 +255,7 @@ def find(root: Any, name: str | None = None, contains: str | re.Pattern[str] | N
 
 def _find(root: Any, candidates: Iterator[_Candidate], contains: str | re.Pattern[str] | None, regex: bool,
           ignore_case: bool, limit: int | None, workers: int, cancel: threading.Event | None,
-          progress: Callable[[int, int], None] | bool | None, engine: Any) -> Iterator[Any]:
+          progress: Callable[[int, int], None] | bool | None, engine: Any) -> Iterator[_Candidate]:
     stop = cancel or threading.Event()
     pattern = _pattern(contains, regex, ignore_case)
     found = 0
@@ -259,7 +263,7 @@ def _find(root: Any, candidates: Iterator[_Candidate], contains: str | re.Patter
         for candidate in candidates:
             if stop.is_set():
                 raise errors.Cancelled("search cancelled")
-            yield candidate.path
+            yield candidate
             found += 1
             if limit is not None and found >= limit:
                 return
@@ -267,8 +271,9 @@ def _find(root: Any, candidates: Iterator[_Candidate], contains: str | re.Patter
     with cancel_scope(stop):
         files = list(candidates)
     with _progress_bar(progress, len(files)) as report:
+        by_path = {str(candidate.path): candidate for candidate in files}
         for matches in _scan(files, pattern, True, workers, stop, report, engine):
-            yield matches[0].path
+            yield by_path[str(matches[0].path)]
             found += 1
             if limit is not None and found >= limit:
                 return

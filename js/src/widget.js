@@ -41,14 +41,16 @@ const STORAGE_CLASS_COLOURS = ["--jp-brand-color1", "--jp-warn-color1", "--jp-su
 
 /** "What is using my storage?": a treemap of the sub-folders (their colour: the storage class holding
  * most of their bytes), then a table with files, bytes, classes and the monthly cost.  Text only. */
-function usageView({ root = "", bytes = 0, files = 0, requests = 0, monthly_cost: cost = null, folders = [] }) {
+function usageView({ root = "", bytes = 0, files = 0, requests = 0, monthly_cost: cost = null, folders = [],
+  inventory_time: taken = null }) {
   const el = h("div", "tfm-usage");
   const money = (usd) => {
     if (usd === null || usd === undefined) return "price unknown";
     return usd > 0 && usd < 0.0001 ? "< $0.0001/month" : `$${usd.toFixed(usd < 1 ? 4 : 2)}/month`;
   };
   el.append(h("div", "tfm-usage-summary", `${L.formatSize(bytes)} in ${files.toLocaleString("en-US")} files · ` +
-    `${money(cost)} · ${requests.toLocaleString("en-US")} ${requests === 1 ? "request" : "requests"} to measure`));
+    `${money(cost)} · ${requests.toLocaleString("en-US")} ${requests === 1 ? "request" : "requests"} to measure` +
+    (taken ? ` · from the inventory of ${taken}` : "")));
   const classes = [...new Set(folders.flatMap((f) => Object.keys(f.by_class ?? {})))].sort();
   const colour = (name) => `var(${STORAGE_CLASS_COLOURS[classes.indexOf(name) % STORAGE_CLASS_COLOURS.length]})`;
   const map = h("div", "tfm-treemap");

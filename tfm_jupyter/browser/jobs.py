@@ -272,7 +272,7 @@ class JobRunner:
         if root.is_listing_root:
             raise ValueError("usage is of a folder or a bucket: open one first")
         self.browser.job = {"id": 1, "title": f"Measuring {root}", "running": True}
-        found = usage(root)
+        found = usage(root, inventory=self.browser.inventory_for(root))
         self.browser.preview = {"name": f"Usage of {root}", "kind": "usage", "usage": found.to_state(),
                                 "meta": {"requests": found.requests}}
 

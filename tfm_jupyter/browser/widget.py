@@ -16,7 +16,7 @@ import logging
 import pathlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -64,10 +64,13 @@ class Browser(anywidget.AnyWidget):
     meter = traitlets.Dict().tag(sync=True)
     compare = traitlets.Dict().tag(sync=True)  # the marks of the last compare (=), per pane and folder
 
-    def __init__(self, left: Any = None, right: Any = None, **kwargs: Any):
+    def __init__(self, left: Any = None, right: Any = None, *, inventories: Mapping[str, Any] | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
         from ..commands import cwd
 
+        # {"s3://bucket/prefix": manifest URI}: the usage view below these counts from the inventory
+        self.inventories = {str(Path(root)).rstrip("/"): manifest for root, manifest in (inventories or {}).items()}
         self.left = PaneState(cwd=Path(left) if left is not None else cwd())
         self.right = PaneState(cwd=Path(right) if right is not None else Path("s3://"))
         self._lock = threading.RLock()
@@ -102,6 +105,12 @@ class Browser(anywidget.AnyWidget):
     def selected(self) -> list[Any]:
         """The chosen paths of the active pane (its selection, or else the focused row)."""
         return [self.child(self.active, row.name) for row in self.pane(self.active).chosen()]
+
+    def inventory_for(self, root: Any) -> Any:
+        """The inventory manifest configured for ``root`` or a folder above it (the nearest), else None."""
+        text = str(root).rstrip("/")
+        above = [prefix for prefix in self.inventories if text == prefix or text.startswith(prefix + "/")]
+        return self.inventories[max(above, key=len)] if above else None
 
     def __repr__(self) -> str:
         return f"Browser(left={str(self.left.cwd)!r}, right={str(self.right.cwd)!r})"
