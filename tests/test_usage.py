@@ -67,5 +67,5 @@ def test_usage_and_the_browsers_usage_view_from_an_inventory_list_nothing(s3, bu
     with s3.counting() as counts:
         press(b, "usage")
     shown = b.preview["usage"]
-    assert set(counts) == {"GetObject"}  # the report, not a listing of the bucket
+    assert set(counts) <= {"GetObject"}  # the report (read above, so cached), never a listing of the bucket
     assert shown["inventory_time"] == "2026-11-30 21:32 UTC" and shown["files"] == usage(shown["root"]).files
