@@ -24,9 +24,9 @@ from typing import Any
 
 from distributed import WorkerPlugin, as_completed
 
-from . import config, errors
+from . import errors
+from .backends import configuration_snapshot, restore_configuration
 from .path import Path
-from .s3.client import registry
 from .transfer_plan import FileJob, TransferPlan
 
 __all__ = ["BATCH_BYTES", "BATCH_FILES", "Configuration", "copy_batch", "copy_on", "scan_batch", "scan_on"]
@@ -40,11 +40,10 @@ class Configuration(WorkerPlugin):
     """Gives each worker this process's storage configuration (credentials included) on start."""
 
     def __init__(self) -> None:
-        self.s3, self.storage = registry.snapshot(), config.snapshot()
+        self.snapshot = configuration_snapshot()
 
     def setup(self, worker: Any) -> None:
-        registry.restore(self.s3)
-        config.restore(self.storage)
+        restore_configuration(self.snapshot)
 
     def __repr__(self) -> str:  # never the settings: they hold secrets
         return "<tfm_jupyter storage configuration>"

@@ -19,8 +19,9 @@ from typing import Any
 from .base import Backend
 from .batch import Batch, FileJob, ThreadBatch, default_batch
 
-__all__ = ["Backend", "Batch", "FileJob", "ThreadBatch", "default_batch", "get_backend", "live_backends",
-           "path_class_of", "register_backend", "registered_scheme", "registered_schemes"]
+__all__ = ["Backend", "Batch", "FileJob", "ThreadBatch", "configuration_snapshot", "default_batch", "get_backend",
+           "live_backends", "path_class_of", "register_backend", "registered_scheme", "registered_schemes",
+           "restore_configuration"]
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _ALIASES = {"s3a": "s3", "abfs": "az", "abfss": "az"}  # Hadoop's names for S3 and Azure
@@ -37,6 +38,24 @@ _backends: dict[str, Backend | str] = {
     "gs": "tfm_jupyter.backends.gcs:GCSBackend",
 }
 _path_classes: dict[str, Any] = {}
+
+
+def configuration_snapshot() -> dict[str, Any]:
+    """Every storage's configuration (``configure_s3``, ``configure_storage``; secrets included), to
+    hand to another process (a Dask worker) for :func:`restore_configuration`."""
+    from .. import config
+    from ..s3.client import registry
+
+    return {"s3": registry.snapshot(), "storage": config.snapshot()}
+
+
+def restore_configuration(snapshot: dict[str, Any]) -> None:
+    """Take another process's :func:`configuration_snapshot` (its secrets are redacted here too)."""
+    from .. import config
+    from ..s3.client import registry
+
+    registry.restore(snapshot["s3"])
+    config.restore(snapshot["storage"])
 
 
 def register_backend(scheme: str, backend: Backend, *, path_class: Any = None) -> None:
