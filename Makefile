@@ -12,7 +12,7 @@ $(BIN)/python:
 ## install: the package (editable) with everything the demo and the tests need
 install: $(BIN)/python
 	$(PIP) install -e '.[test]'
-	$(BIN)/python -c "import tfm_jupyter, moto, jupyterlab, nbval, playwright, paramiko, pyftpdlib"
+	$(BIN)/python -c "import tfm_jupyter, moto, jupyterlab, nbval, playwright, paramiko, pyftpdlib, distributed"
 	test -s tfm_jupyter/static/widget.js
 
 ## browser: Debian's headless chromium for the widget tests (never `playwright install`)

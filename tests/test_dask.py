@@ -10,13 +10,14 @@ import pickle
 import signal
 import threading
 
+import dask.dataframe as dd
+import distributed
+import pandas as pd
 import pytest
 from faults import Fault, Gate, faults
 
 from conftest import TEST_KEY_ID, TEST_SECRET
 from tfm_jupyter import Path, configure_s3, engines, errors, find, grep, sync
-
-distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,7 @@ def cluster():
 @pytest.fixture
 def engine(cluster, s3):
     configure_s3(endpoint_url=s3.endpoint_url, aws_access_key_id=TEST_KEY_ID, aws_secret_access_key=TEST_SECRET)
+    cluster.wait_for_workers(2, timeout=60)  # a worker killed by an earlier test is back
     return cluster
 
 
@@ -131,6 +133,31 @@ def test_a_worker_killed_mid_copy_has_its_batch_redone(s3, bucket, engine, monke
     assert counts["CopyObject"] > len(objects)  # the killed worker's batch ran again
 
 
+def test_a_cancel_cancels_the_futures_and_leaves_only_whole_files(s3, bucket, engine, monkeypatch):
+    monkeypatch.setattr(engines, "BATCH_FILES", 5)
+    objects = seed_tree(s3, bucket, count=40)
+    gate, cancel, outcome = Gate(), threading.Event(), {}
+
+    def copy():
+        try:
+            Path(f"s3://{bucket}/src").copy(Path(f"s3://{bucket}/dst"), engine=engine, progress=False, cancel=cancel)
+        except BaseException as exc:  # reported to the test below
+            outcome["error"] = exc
+
+    with faults(s3, Fault(operation="CopyObject", hold=gate)):
+        worker = threading.Thread(target=copy)
+        worker.start()
+        assert gate.arrived(1, timeout=60)
+        cancel.set()
+        worker.join(60)  # returns while the held copies are still held: the futures were cancelled
+        assert not worker.is_alive() and isinstance(outcome.get("error"), errors.Cancelled)
+        gate.release()
+    _no_task_left(engine)
+    arrived = s3.objects(bucket, "dst/")
+    assert len(arrived) <= 20  # at most the 4 batches that were running (2 workers x 2 threads x 5 files)
+    assert all(objects[key.replace("dst/", "src/", 1)] == body for key, body in arrived.items())  # whole files
+
+
 def _the_only_busy_worker(client, attempts=600):
     """The address of the one worker still processing, once the other has run out of work."""
     done = threading.Event()
@@ -142,19 +169,29 @@ def _the_only_busy_worker(client, attempts=600):
     raise AssertionError(f"never only one busy worker: {client.processing()}")
 
 
+def _no_task_left(client, attempts=600):
+    """Wait until the workers run nothing more (the stopped batches have returned)."""
+    done = threading.Event()
+    for _ in range(attempts):
+        if not any(client.processing().values()) and not any(client.run(_executing).values()):
+            return
+        done.wait(0.1)  # the scheduler's state is polled: it has no event for "every worker idle"
+    raise AssertionError("the workers never went idle")
+
+
+def _executing(dask_worker):
+    return len(dask_worker.state.executing)
+
+
 def _queued(client):
     return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.queued) + len(dask_scheduler.unrunnable))
 
 
 def test_dask_dataframe_reads_parquet_through_our_filesystem(s3, bucket, engine):
-    pd = pytest.importorskip("pandas")
-    dd = pytest.importorskip("dask.dataframe")
-    from tfm_jupyter.data.fs import filesystem
-
     frame = pd.DataFrame({"n": range(100), "word": [f"w{i % 7}" for i in range(100)]})
     for part in range(3):
         frame.assign(part=part).to_parquet(Path(f"s3://{bucket}/table/part-{part}.parquet"))
     engines.prepare(engine)  # our configuration for the workers' own Dask tasks
-    read = dd.read_parquet(f"s3://{bucket}/table/", filesystem=filesystem("s3"))
+    read = dd.read_parquet(Path(f"s3://{bucket}/table/"))  # s3a://…: fsspec, so tfm_jupyter, not pyarrow's S3
     total = engine.compute(read["n"].sum()).result()
     assert total == 3 * sum(range(100))

@@ -18,11 +18,13 @@ there, and a listing made before is no longer the truth.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from distributed import WorkerPlugin, as_completed
+from distributed import Event, WorkerPlugin, as_completed
 
 from . import errors
 from .backends import configuration_snapshot, restore_configuration
@@ -80,13 +82,21 @@ def copy_on(client: Any, plan: TransferPlan, progress: Any, cancel: threading.Ev
     return failures
 
 
-def copy_batch(jobs: list[tuple[str, str, int, str | None]]) -> dict[str, tuple[str, str]]:
-    """On a worker: copy each ``(source, target, size, etag)``; the failures as ``{source: (type, message)}``."""
+def copy_batch(jobs: list[tuple[str, str, int, str | None]], stop: str | None = None
+               ) -> dict[str, tuple[str, str]]:
+    """On a worker: copy each ``(source, target, size, etag)``; the failures as ``{source: (type, message)}``.
+    Setting the Dask event named ``stop`` cancels the batch like a cancel on one machine."""
     from . import transfer
 
     plan = TransferPlan(Path(jobs[0][0]), Path(jobs[0][1]),
                         files=[FileJob(Path(source), Path(target), size, etag) for source, target, size, etag in jobs])
-    failed = transfer.copy_files(plan, progress=False)
+    try:
+        with _stopped_by(stop) as cancel:
+            failed: dict[str, BaseException] = transfer.copy_files(plan, progress=False, cancel=cancel)
+    except errors.Cancelled:
+        raise
+    except Exception as exc:  # the batch as a whole could not run (no credentials, no endpoint): each file failed
+        failed = {source: exc for source, *_ in jobs}
     return {source: (errors.builtin_name(error), str(error)) for source, error in failed.items()}
 
 
@@ -116,17 +126,21 @@ class _Scan:
     def __init__(self, pattern: Any, first_only: bool):
         self.pattern, self.first_only = pattern, first_only
 
-    def __call__(self, files: list[tuple[str, int]]) -> list[tuple[str, list[tuple[int, str]]]]:
-        return scan_batch(files, self.pattern, self.first_only)
+    def __call__(self, files: list[tuple[str, int]], stop: str | None = None
+                 ) -> list[tuple[str, list[tuple[int, str]]]]:
+        with _stopped_by(stop) as cancel:
+            return scan_batch(files, self.pattern, self.first_only, cancel)
 
 
-def scan_batch(files: list[tuple[str, int]], pattern: Any, first_only: bool
+def scan_batch(files: list[tuple[str, int]], pattern: Any, first_only: bool, cancel: threading.Event | None = None
                ) -> list[tuple[str, list[tuple[int, str]]]]:
-    """On a worker: the matching lines of each ``(uri, size)`` that has any."""
+    """On a worker: the matching lines of each ``(uri, size)`` that has any (until ``cancel`` is set)."""
     from .search import matching_lines
 
     found = []
     for uri, size in files:
+        if cancel is not None and cancel.is_set():
+            break
         try:
             lines = matching_lines(Path(uri), size, pattern, first_only)
         except (OSError, ValueError):
@@ -153,37 +167,65 @@ def _batches(items: list[Any], size_of: Callable[[Any], int]) -> list[list[Any]]
     return [*batches, current] if current else batches
 
 
-def run_batches(client: Any, task: Callable[[list[Any]], Any], batches: Iterable[list[Any]],
+def run_batches(client: Any, task: Callable[..., Any], batches: Iterable[list[Any]],
                 cancel: threading.Event | None) -> Iterator[tuple[list[Any], Any]]:
-    """``(batch, task(batch))`` as each finishes on the cluster; a cancel or an error cancels the rest."""
-    submitted = {client.submit(task, batch, pure=False): batch for batch in batches}
-    pending = as_completed(list(submitted))
-    watcher = _watch(cancel, client, list(submitted)) if cancel is not None else None
+    """``(batch, task(batch, stop))`` as each finishes on the cluster.  A cancel (the ``cancel`` event,
+    KeyboardInterrupt) or an error cancels the futures not started and sets the Dask event ``stop``
+    names, which the running batches check as a cancel on one machine would be checked."""
+    stop = Event(f"tfm-cancel-{uuid.uuid4().hex}", client=client)
+    submitted = {client.submit(task, batch, stop.name, pure=False): batch for batch in batches}
+
+    def halt() -> None:
+        stop.set()
+        client.cancel(list(submitted))
+
+    watcher = _watch(cancel, halt) if cancel is not None else None
     try:
-        for future in pending:
+        for future in as_completed(list(submitted)):
             if cancel is not None and cancel.is_set():
-                raise errors.Cancelled("cancelled: the cluster's remaining batches were cancelled")
+                raise errors.Cancelled("cancelled: the batches running on the cluster were stopped, the rest "
+                                       "never started; each file landed whole or not at all")
             yield submitted[future], future.result()
     except BaseException:
-        client.cancel(list(submitted))
+        halt()
         raise
     finally:
         if watcher is not None:
             watcher.set()
 
 
-def _watch(cancel: threading.Event, client: Any, futures: list[Any]) -> threading.Event:
-    """Cancel ``futures`` as soon as ``cancel`` is set (while this process waits for them)."""
+def _watch(cancel: threading.Event, halt: Callable[[], None]) -> threading.Event:
+    """Call ``halt`` as soon as ``cancel`` is set (while this process waits for the cluster)."""
     finished = threading.Event()
 
     def watch() -> None:
         while not finished.wait(0.1):
             if cancel.is_set():
-                client.cancel(futures)
+                halt()
                 return
 
     threading.Thread(target=watch, name="tfm-dask-cancel", daemon=True).start()
     return finished
+
+
+@contextlib.contextmanager
+def _stopped_by(name: str | None) -> Iterator[threading.Event]:
+    """On a worker: an event set once the Dask event ``name`` is (for the length of the block)."""
+    cancel, finished = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        shared = Event(name)
+        while not finished.is_set():
+            if shared.wait(0.2):
+                cancel.set()
+                return
+
+    if name is not None:
+        threading.Thread(target=watch, name="tfm-dask-stop", daemon=True).start()
+    try:
+        yield cancel
+    finally:
+        finished.set()
 
 
 def _rebuilt(name: str, message: str) -> BaseException:
