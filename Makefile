@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-repeat install browser system emulators bench bench-latency bench-cpu
+.PHONY: demo test test-repeat install browser system emulators bench bench-latency bench-cpu bench-scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,11 @@ bench-cpu:
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip --disable-pip-version-check -q install -e '.[bench]'
 	PATH="$(CURDIR)/.venv-bench/bin:$$PATH" .venv-bench/bin/python -m benchmarks.cpu $(BENCH_ARGS)
+
+## bench-scale: key-range listing at 50 ms on s3rver, and 100,000 keys copied by threads against a 2-worker
+## Dask LocalCluster (writes benchmarks/RESULTS-scale.md)
+bench-scale: browser
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip --disable-pip-version-check -q install -e '.[bench]'
+	test -x .bench-node/node_modules/.bin/s3rver || npm install --silent --prefix .bench-node s3rver@3
+	.venv-bench/bin/python -m benchmarks.scale $(BENCH_ARGS)

@@ -8,10 +8,11 @@ process against a two-worker Dask ``LocalCluster``.
 folder) and tfm_jupyter (page 1, then two key ranges side by side); requests counted by each client
 (botocore's ``before-send``, tfm_jupyter's own meter), best of ``runs`` interleaved.
 
-*Copy*: moto's server in its own process (:class:`.run.RemoteServer`, counted at the server), S3→S3
-within one bucket, ``Path.copy`` with its threads against ``Path.copy(engine=client)`` on
-``LocalCluster(processes=True, n_workers=2)``.  Both run on this machine's two cores, next to the
-server.  Writes ``benchmarks/RESULTS-scale.md``.
+*Copy*: SeaweedFS (``weed server -s3``, as in :mod:`.cpu`; moto copies ~120 objects a second, too few
+for 100,000), S3→S3 within one bucket, ``Path.copy`` with its threads against
+``Path.copy(engine=client)`` on ``LocalCluster(processes=True, n_workers=2, threads_per_worker=1)``;
+requests counted by tfm_jupyter's meter in this process and in every worker.  Both run on this
+machine's two cores, next to the server.  Writes ``benchmarks/RESULTS-scale.md``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from .latency import BUCKET, CREDENTIALS, boto_client, each, seeded_s3rver
-from .run import RemoteServer
 
 HERE = Path(__file__).resolve().parent
 
@@ -88,26 +88,38 @@ def copies(keys: int) -> dict[str, tuple[float, Counter]]:
     import distributed
 
     import tfm_jupyter
+    from tfm_jupyter.s3.client import request_counts
 
-    server = RemoteServer()
+    from .cpu import KEY_ID, SECRET, SeaweedFS
+    from .cpu import boto_client as weed_client
+
+    work = Path(tempfile.mkdtemp(prefix="tfm-scale-copy-"))
+    server = SeaweedFS(work)
     results: dict[str, tuple[float, Counter]] = {}
     try:
-        server.control("seed_many", bucket="scale", prefix="src/", count=str(keys), folders="100")
-        tfm_jupyter.configure_s3(endpoint_url=server.endpoint_url, aws_access_key_id="bench-key",
-                                 aws_secret_access_key="bench-secret", region="us-east-1")
+        direct = weed_client(server.url, 32)
+        direct.create_bucket(Bucket="scale")
+        each(32, lambda i: direct.put_object(Bucket="scale", Key=f"src/f{i % 100:03d}/k{i:07d}", Body=b"x" * 100),
+             list(range(keys)))
+        tfm_jupyter.configure_s3(endpoint_url=server.url, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
+                                 region="us-east-1")
         source = tfm_jupyter.Path("s3://scale/src")
-        with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=16, dashboard_address=None,
+        with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None,
                                       silence_logs=40) as cluster, distributed.Client(cluster) as client:
+            def sent() -> Counter:  # this process's requests and every worker's, by operation
+                return request_counts() + sum(client.run(request_counts).values(), Counter())
+
             for name, engine in (("threads, one process", None), ("Dask LocalCluster, 2 workers", client)):
                 tfm_jupyter.clear_s3_cache()
-                target = f"s3://scale/{'dask' if engine else 'threads'}"
-                with server.counting() as counts:
-                    started = time.perf_counter()
-                    source.copy(tfm_jupyter.Path(target), engine=engine, progress=False)
-                    results[name] = (time.perf_counter() - started, counts)
-                written = server.control("count", bucket="scale", prefix=target.removeprefix("s3://scale/") + "/")
-                assert written["count"] == keys
-                print(f"copy {keys:,} keys  {name:30} {results[name][0]:7.1f} s  {dict(+counts)}", flush=True)
+                target = "dask" if engine else "threads"
+                before = sent()
+                started = time.perf_counter()
+                source.copy(tfm_jupyter.Path(f"s3://scale/{target}"), engine=engine, progress=False)
+                results[name] = (time.perf_counter() - started, sent() - before)
+                copied = sum(len(page.get("Contents", ())) for page in direct.get_paginator("list_objects_v2").paginate(
+                    Bucket="scale", Prefix=f"{target}/"))
+                assert copied == keys, (name, copied)
+                print(f"copy {keys:,} keys  {name:30} {results[name][0]:7.1f} s  {dict(results[name][1])}", flush=True)
     finally:
         server.stop()
     return results
@@ -126,8 +138,8 @@ def write(args: Any, listed: dict[str, tuple[float, int]], copied: dict[str, tup
                   for name, (seconds, requests) in listed.items()]
         lines.append("")
     if copied:
-        lines += [f"Copying {args.copy_keys:,} keys of 100 bytes in 100 folders S3→S3 on moto's server (its own "
-                  "process, counted there), no added latency:", "",
+        lines += [f"Copying {args.copy_keys:,} keys of 100 bytes in 100 folders S3→S3 on SeaweedFS (loopback, no "
+                  "added latency), requests counted by our meter in this process and in every worker:", "",
                   "| engine | wall | requests |", "|---|---|---|"]
         lines += [f"| {name} | {seconds:.1f} s | {', '.join(f'{op} {n:,}' for op, n in sorted(counts.items()) if n)} |"
                   for name, (seconds, counts) in copied.items()]

@@ -133,8 +133,9 @@ def test_a_worker_killed_mid_copy_has_its_batch_redone(s3, bucket, engine, monke
     assert counts["CopyObject"] > len(objects)  # the killed worker's batch ran again
 
 
-def test_a_cancel_cancels_the_futures_and_leaves_only_whole_files(s3, bucket, engine, monkeypatch):
-    monkeypatch.setattr(engines, "BATCH_FILES", 5)
+def test_a_cancel_stops_the_running_batches_and_leaves_only_whole_files(s3, bucket, engine, monkeypatch):
+    monkeypatch.setattr(engines, "BATCH_FILES", 20)
+    configure_s3(small_file_concurrency=2)  # reaches the workers: 2 copies in flight per batch
     objects = seed_tree(s3, bucket, count=40)
     gate, cancel, outcome = Gate(), threading.Event(), {}
 
@@ -144,17 +145,19 @@ def test_a_cancel_cancels_the_futures_and_leaves_only_whole_files(s3, bucket, en
         except BaseException as exc:  # reported to the test below
             outcome["error"] = exc
 
+    seen_before = _stops_seen_on(engine)
     with faults(s3, Fault(operation="CopyObject", hold=gate)):
         worker = threading.Thread(target=copy)
         worker.start()
-        assert gate.arrived(1, timeout=60)
+        assert gate.arrived(4, timeout=60)  # both batches running, each with its 2 copies held
         cancel.set()
         worker.join(60)  # returns while the held copies are still held: the futures were cancelled
         assert not worker.is_alive() and isinstance(outcome.get("error"), errors.Cancelled)
+        _wait_for(lambda: _stops_seen_on(engine) >= seen_before + 2, "both batches saw the stop")
         gate.release()
     _no_task_left(engine)
     arrived = s3.objects(bucket, "dst/")
-    assert len(arrived) <= 20  # at most the 4 batches that were running (2 workers x 2 threads x 5 files)
+    assert len(arrived) <= 4  # what the two running batches had in flight; the rest of each was never sent
     assert all(objects[key.replace("dst/", "src/", 1)] == body for key, body in arrived.items())  # whole files
 
 
@@ -169,18 +172,25 @@ def _the_only_busy_worker(client, attempts=600):
     raise AssertionError(f"never only one busy worker: {client.processing()}")
 
 
-def _no_task_left(client, attempts=600):
+def _no_task_left(client):
     """Wait until the workers run nothing more (the stopped batches have returned)."""
-    done = threading.Event()
+    executing = lambda dask_worker: len(dask_worker.state.executing)  # noqa: E731 (pickled by value)
+    _wait_for(lambda: not any(client.processing().values()) and not any(client.run(executing).values()),
+              "the workers never went idle")
+
+
+def _wait_for(condition, what, attempts=600):
+    """Poll the cluster's state until ``condition()`` (Dask has no event for these states)."""
+    pause = threading.Event()
     for _ in range(attempts):
-        if not any(client.processing().values()) and not any(client.run(_executing).values()):
+        if condition():
             return
-        done.wait(0.1)  # the scheduler's state is polled: it has no event for "every worker idle"
-    raise AssertionError("the workers never went idle")
+        pause.wait(0.1)
+    raise AssertionError(what)
 
 
-def _executing(dask_worker):
-    return len(dask_worker.state.executing)
+def _stops_seen_on(client):
+    return sum(client.run(lambda: engines.stops_seen).values())  # a lambda: pickled by value
 
 
 def _queued(client):

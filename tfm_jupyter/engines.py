@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from distributed import Event, WorkerPlugin, as_completed
+from distributed import Event, WorkerPlugin
 
 from . import errors
 from .backends import configuration_snapshot, restore_configuration
@@ -36,6 +37,9 @@ __all__ = ["BATCH_BYTES", "BATCH_FILES", "Configuration", "copy_batch", "copy_on
 BATCH_FILES = 250
 BATCH_BYTES = 512 * 2**20
 PLUGIN_NAME = "tfm_jupyter-configuration"
+_HALTED = object()
+stops_seen = 0  # batches this worker process stopped on a cancel (what a test waits for)
+_stops_lock = threading.Lock()
 
 
 class Configuration(WorkerPlugin):
@@ -174,15 +178,20 @@ def run_batches(client: Any, task: Callable[..., Any], batches: Iterable[list[An
     names, which the running batches check as a cancel on one machine would be checked."""
     stop = Event(f"tfm-cancel-{uuid.uuid4().hex}", client=client)
     submitted = {client.submit(task, batch, stop.name, pure=False): batch for batch in batches}
+    finished: queue.Queue[Any] = queue.Queue()  # futures as they finish, or _HALTED
 
     def halt() -> None:
         stop.set()
         client.cancel(list(submitted))
+        finished.put(_HALTED)  # a running future that is cancelled never says it finished
 
+    for future in submitted:
+        future.add_done_callback(finished.put)
     watcher = _watch(cancel, halt) if cancel is not None else None
     try:
-        for future in as_completed(list(submitted)):
-            if cancel is not None and cancel.is_set():
+        for _ in range(len(submitted)):
+            future = finished.get()
+            if future is _HALTED or (cancel is not None and cancel.is_set()):
                 raise errors.Cancelled("cancelled: the batches running on the cluster were stopped, the rest "
                                        "never started; each file landed whole or not at all")
             yield submitted[future], future.result()
@@ -212,16 +221,23 @@ def _watch(cancel: threading.Event, halt: Callable[[], None]) -> threading.Event
 def _stopped_by(name: str | None) -> Iterator[threading.Event]:
     """On a worker: an event set once the Dask event ``name`` is (for the length of the block)."""
     cancel, finished = threading.Event(), threading.Event()
+    if name is None:
+        yield cancel
+        return
+    from distributed import get_client
+
+    shared = Event(name, client=get_client())  # bound here: the watching thread has no task context
 
     def watch() -> None:
-        shared = Event(name)
+        global stops_seen
         while not finished.is_set():
-            if shared.wait(0.2):
+            if shared.wait(0.2):  # answered by the scheduler as soon as the event is set
                 cancel.set()
+                with _stops_lock:
+                    stops_seen += 1
                 return
 
-    if name is not None:
-        threading.Thread(target=watch, name="tfm-dask-stop", daemon=True).start()
+    threading.Thread(target=watch, name="tfm-dask-stop", daemon=True).start()
     try:
         yield cancel
     finally:

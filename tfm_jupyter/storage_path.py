@@ -35,26 +35,29 @@ class TransferMethods:
 
     __slots__ = ()
 
-    def copy(self, target: Any, *, overwrite: bool = True, progress: Any = None, engine: Any = None,
-             **_: Any) -> Any:
-        """Copy this file or directory tree to ``target`` and return the new path (``engine``: a Dask
-        client runs the copies on its cluster)."""
-        return _transfers.copy(self, target, overwrite=overwrite, progress=progress, engine=engine)
+    def copy(self, target: Any, *, overwrite: bool = True, progress: Any = None, cancel: Any = None,
+             engine: Any = None, **_: Any) -> Any:
+        """Copy this file or directory tree to ``target`` and return the new path (``cancel``: an event
+        that stops it; ``engine``: a Dask client runs the copies on its cluster)."""
+        return _transfers.copy(self, target, overwrite=overwrite, progress=progress, cancel=cancel, engine=engine)
 
-    def copy_into(self, target_dir: Any, *, overwrite: bool = True, progress: Any = None, engine: Any = None,
-                  **_: Any) -> Any:
+    def copy_into(self, target_dir: Any, *, overwrite: bool = True, progress: Any = None, cancel: Any = None,
+                  engine: Any = None, **_: Any) -> Any:
         """Copy into the directory ``target_dir``, keeping the name."""
-        return _transfers.copy_into(self, target_dir, overwrite=overwrite, progress=progress, engine=engine)
+        return _transfers.copy_into(self, target_dir, overwrite=overwrite, progress=progress, cancel=cancel,
+                                    engine=engine)
 
-    def move(self, target: Any, *, overwrite: bool = True, progress: Any = None, engine: Any = None) -> Any:
+    def move(self, target: Any, *, overwrite: bool = True, progress: Any = None, cancel: Any = None,
+             engine: Any = None) -> Any:
         """Move to ``target``; sources are deleted only after every file arrived (``engine``: a Dask
         client runs the copies on its cluster)."""
-        return _transfers.move(self, target, overwrite=overwrite, progress=progress, engine=engine)
+        return _transfers.move(self, target, overwrite=overwrite, progress=progress, cancel=cancel, engine=engine)
 
-    def move_into(self, target_dir: Any, *, overwrite: bool = True, progress: Any = None, engine: Any = None
-                  ) -> Any:
+    def move_into(self, target_dir: Any, *, overwrite: bool = True, progress: Any = None, cancel: Any = None,
+                  engine: Any = None) -> Any:
         """Move into the directory ``target_dir``, keeping the name."""
-        return _transfers.move_into(self, target_dir, overwrite=overwrite, progress=progress, engine=engine)
+        return _transfers.move_into(self, target_dir, overwrite=overwrite, progress=progress, cancel=cancel,
+                                    engine=engine)
 
 
 @dataclass(frozen=True)
