@@ -71,22 +71,32 @@ def choose_cut(prefix: str, keys: list[str], folders: Iterable[str] = ()) -> str
     With sub-folders known to follow the page, the middle one of them.  Otherwise from the page:
     at the first character where its first and last keys differ (moving left while the last key
     has reached the end of that character's class), half-way from the last key's character to
-    the class's end (``k-000000…k-001999`` → ``k-005``).  A page that lies within one folder
-    tells nothing about the keys after that folder, so the folder's name is split instead
-    (``f01/…`` → ``f05``).
+    the class's end (``k-000000…k-001999`` → ``k-004~``, just below ``k-005``).  A page that lies
+    within one folder tells nothing about the keys after that folder, so the folder's name is split
+    instead (``f01/…`` → ``f04~``).
     """
     last = keys[-1]
     after = sorted(prefix + name for name in folders if prefix + name + "/" > last)
     if len(after) >= 2:
-        return after[len(after) // 2]
+        return _just_below(after[len(after) // 2])
     first, last = keys[0][len(prefix):], last[len(prefix):]
     differ = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last)))
     folder = last.find("/")
     if 0 <= folder < differ:  # one folder holds the whole page: split the folders' names
         differ = folder
         last = last[:folder]
-    return next((prefix + last[:position] + middle for position in range(min(differ, len(last) - 1), -1, -1)
+    return next((_just_below(prefix + last[:position] + middle)
+                 for position in range(min(differ, len(last) - 1), -1, -1)
                  if (middle := _halfway_up(last[position])) is not None), None)
+
+
+def _just_below(text: str) -> str:
+    """A cut just below ``text`` that names no folder: ``f05`` → ``f04~``.
+
+    S3 compares ``StartAfter`` with keys as strings, but some S3-compatible servers (SeaweedFS) treat
+    a ``StartAfter`` that equals a folder's name as that folder, and skip every key in it.
+    """
+    return text[:-1] + chr(ord(text[-1]) - 1) + "~"
 
 
 def _halfway_up(char: str) -> str | None:
