@@ -224,9 +224,9 @@ def _stopped_by(name: str | None) -> Iterator[threading.Event]:
     if name is None:
         yield cancel
         return
-    from distributed import get_client
+    from distributed import get_worker
 
-    shared = Event(name, client=get_client())  # bound here: the watching thread has no task context
+    shared = Event(name, client=get_worker().client)  # bound here: the watching thread has no task context
 
     def watch() -> None:
         global stops_seen
