@@ -64,6 +64,18 @@ def test_a_copy_runs_on_the_workers(s3, bucket, engine):
         k.rsplit("/", 1)[1] for k in objects if k.startswith("src/d1/"))  # the driver's cache saw the copy
 
 
+def test_progress_comes_from_the_batches_as_they_finish(s3, bucket, engine, monkeypatch):
+    monkeypatch.setattr(engines, "BATCH_FILES", 10)
+    objects = seed_tree(s3, bucket, count=60)
+    seen: list[tuple[int, int, int, int]] = []
+    Path(f"s3://{bucket}/src").copy(Path(f"s3://{bucket}/dst"), engine=engine,
+                                    progress=lambda *state: seen.append(state))
+    total = sum(len(body) for body in objects.values())
+    assert seen[-1] == (total, total, 60, 60)
+    assert len({done for done, *_ in seen}) == 6  # the bytes move once per finished batch of 10
+    assert [files for _, _, files, _ in seen] == sorted(files for _, _, files, _ in seen)
+
+
 def test_a_copy_to_a_local_folder_and_back(s3, bucket, engine, tmp_path):
     objects = seed_tree(s3, bucket, count=20)
     Path(f"s3://{bucket}/src").copy(Path(tmp_path / "here"), engine=engine, progress=False)
