@@ -76,6 +76,15 @@ def test_progress_comes_from_the_batches_as_they_finish(s3, bucket, engine, monk
     assert [files for _, _, files, _ in seen] == sorted(files for _, _, files, _ in seen)
 
 
+def test_throttled_copies_on_the_workers_are_sent_again_and_every_file_arrives(s3, bucket, engine):
+    objects = seed_tree(s3, bucket, count=40)
+    slow_down = Fault(operation="CopyObject", times=12, status=503, code="SlowDown")
+    with faults(s3, slow_down), s3.counting() as counts:
+        Path(f"s3://{bucket}/src").copy(Path(f"s3://{bucket}/dst"), engine=engine, progress=False)
+    assert counts["CopyObject"] == len(objects) + 12  # each throttled request was sent again, once
+    assert s3.objects(bucket, "dst/") == {k.replace("src/", "dst/", 1): v for k, v in objects.items()}
+
+
 def test_a_copy_to_a_local_folder_and_back(s3, bucket, engine, tmp_path):
     objects = seed_tree(s3, bucket, count=20)
     Path(f"s3://{bucket}/src").copy(Path(tmp_path / "here"), engine=engine, progress=False)
