@@ -612,3 +612,20 @@ def test_the_usage_view_shows_what_uses_the_storage(page, lab, s3, bucket):
     areas = [cells.nth(i).evaluate("el => el.offsetWidth * el.offsetHeight") for i in range(4)]
     assert areas[0] > areas[1] > areas[2] > areas[3]  # biggest folder, biggest rectangle
     shot(root, "browser-usage.png")
+
+
+def test_the_usage_view_says_which_inventory_it_counted_from(page, lab, s3, bucket):
+    from test_inventory import publish
+
+    objects = {"left/a.csv": b"a" * 300, "left/sub/b.csv": b"b" * 20, "right/x": b"x"}
+    s3.seed(bucket, objects)
+    manifest = publish(s3, bucket, objects)
+    cell = (f"import tfm_jupyter\nb = tfm_jupyter.browse('s3://{bucket}/left', 's3://{bucket}/right', "
+            f"inventories={{'s3://{bucket}': '{manifest}'}})\nb")
+    root = open_browser_notebook(page, lab, lab.notebook("inventory.ipynb", cell))
+    names(page, "left").filter(has_text="a.csv").click()  # on a file: the usage of the pane's folder
+    page.get_by_role("toolbar", name="file commands").get_by_role("button", name="Usage").click()
+    summary = page.locator(".tfm-usage .tfm-usage-summary")
+    expect(summary).to_contain_text("320 B in 2 files")
+    expect(summary).to_contain_text("3 requests to measure · from the inventory of 2026-11-30 21:32 UTC")
+    expect(root.locator(".tfm-treemap-name")).to_have_text(["(files here)", "sub/"])

@@ -48,7 +48,7 @@ function usageView({ root = "", bytes = 0, files = 0, requests = 0, monthly_cost
     if (usd === null || usd === undefined) return "price unknown";
     return usd > 0 && usd < 0.0001 ? "< $0.0001/month" : `$${usd.toFixed(usd < 1 ? 4 : 2)}/month`;
   };
-  el.append(h("div", "tfm-usage-summary", `${L.formatSize(bytes)} in ${files.toLocaleString("en-US")} files · ` +
+  el.append(h("div", "tfm-usage-summary", `${L.formatSize(bytes)} in ${files.toLocaleString("en-US")} ${files === 1 ? "file" : "files"} · ` +
     `${money(cost)} · ${requests.toLocaleString("en-US")} ${requests === 1 ? "request" : "requests"} to measure` +
     (taken ? ` · from the inventory of ${taken}` : "")));
   const classes = [...new Set(folders.flatMap((f) => Object.keys(f.by_class ?? {})))].sort();
