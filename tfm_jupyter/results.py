@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .units import human_size, plural
+from .units import human_size, plural, utc_minute
 
 # Inline SVG, not emoji: emoji render as empty boxes where no emoji font is installed.
 _SVG = ("<svg width='14' height='14' viewBox='0 0 16 16' aria-hidden='true' style='vertical-align:-2px'>"
@@ -69,8 +69,12 @@ class ListingResult(Sequence[Any]):
             return ""
         return human_size(entry.size) if self.human else str(entry.size if entry.size is not None else "")
 
+    def _source(self) -> list[str]:
+        """Where the entries came from, when not from a live listing."""
+        return [f"(from the inventory of {utc_minute(self.inventory_time)})"] if self.inventory_time else []
+
     def __repr__(self) -> str:
-        counted = [f"(from the inventory of {self.inventory_time:%Y-%m-%d %H:%M} UTC)"] if self.inventory_time else []
+        counted = self._source()
         if not self.entries:
             return "\n".join([f"(empty: {self.root})", *counted])
         if not self.long:
@@ -90,8 +94,8 @@ class ListingResult(Sequence[Any]):
             rows.append(f"<tr><td>{icon}</td><td style='text-align:left'>{name}</td>"
                         f"<td style='text-align:right'>{html.escape(self._size(entry))}</td>"
                         f"<td>{html.escape(_when(entry.mtime))}</td></tr>")
-        counted = f" (from the inventory of {self.inventory_time:%Y-%m-%d %H:%M} UTC)" if self.inventory_time else ""
-        caption = html.escape(f"{self.root} — {plural(len(self.entries), 'entry', 'entries')}{counted}")
+        caption = html.escape(" ".join([f"{self.root} — {plural(len(self.entries), 'entry', 'entries')}",
+                                        *self._source()]))
         return ("<table class='tfm-listing'><caption style='text-align:left;white-space:nowrap'>" + caption
                 + "</caption>"
                 "<thead><tr><th></th><th style='text-align:left'>name</th><th>size</th><th>modified</th></tr>"
@@ -126,7 +130,7 @@ class DiskUsage:
 
     def __repr__(self) -> str:
         size = human_size(self.bytes) if self.human else f"{self.bytes} bytes"
-        counted = f" (the inventory of {self.inventory_time:%Y-%m-%d %H:%M} UTC)" if self.inventory_time else ""
+        counted = f" (the inventory of {utc_minute(self.inventory_time)})" if self.inventory_time else ""
         return (f"{size} in {plural(self.files, 'file')}, {plural(self.directories, 'directory', 'directories')}: "
                 f"{self.root}{counted}")
 

@@ -55,6 +55,11 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
+def utc_minute(when: datetime) -> str:
+    """``'2026-11-30 21:32 UTC'``: when an inventory was taken, as every result shows it."""
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
 def human_size(size: float | None) -> str:
     """``1536 -> '1.5 KiB'``."""
     if size is None:

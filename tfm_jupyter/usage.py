@@ -10,6 +10,7 @@ from typing import Any
 
 from . import errors
 from .path import Path
+from .units import utc_minute
 
 __all__ = ["FolderUsage", "Usage", "usage"]
 
@@ -52,8 +53,8 @@ class Usage:
     def to_state(self) -> dict[str, Any]:
         """Plain data for the browser's usage view."""
         return {"root": str(self.root), "bytes": self.bytes, "files": self.files, "requests": self.requests,
-                "monthly_cost": self.monthly_cost, "inventory_time": (
-                    f"{self.inventory_time:%Y-%m-%d %H:%M} UTC" if self.inventory_time else None),
+                "monthly_cost": self.monthly_cost,
+                "inventory_time": utc_minute(self.inventory_time) if self.inventory_time else None,
                 "folders": [{"name": f.name, "bytes": f.bytes, "files": f.files, "by_class": f.by_class,
                              "monthly_cost": f.monthly_cost} for f in self.folders]}
 
