@@ -167,7 +167,8 @@ def find(name: Any = ".", *, pattern: str | None = None, newer: str | None = Non
     size = parse_size(larger) if larger else None
     found = search.find(root, pattern, contains, regex=regex, ignore_case=ignore_case, larger=size, newer=when,
                         limit=limit, inventory=inventory, live=[resolve(folder) for folder in live])
-    entries = [Entry(path, path.relative_to(root).as_posix(), False, *found.details[str(path)]) for path in found]
+    entries = [Entry(path, path.relative_to(root).as_posix(), False, size, mtime)
+               for path, size, mtime in found.with_details()]
     entries.sort(key=_SORTS["name"])
     return ListingResult(root, entries, long=True, inventory_time=found.inventory_time)
 

@@ -158,14 +158,13 @@ def _scan(candidates: list[_Candidate], pattern: re.Pattern[str], first_only: bo
           cancel: threading.Event, progress: Callable[[int, int], None] | None, engine: Any = None
           ) -> Iterator[list[Match]]:
     """Read candidates in parallel; yield each file's matches as soon as it is done."""
+    readable = [c for c in candidates if c.size <= MAX_CONTENT_BYTES]
     if engine is not None:
         from .engines import scan_on
 
-        readable = [(c.path, c.size) for c in candidates if c.size <= MAX_CONTENT_BYTES]
-        for lines in scan_on(engine, readable, pattern, first_only, cancel, progress):
+        for lines in scan_on(engine, [(c.path, c.size) for c in readable], pattern, first_only, cancel, progress):
             yield [Match(path, number, line) for path, number, line in lines]
         return
-    readable = [c for c in candidates if c.size <= MAX_CONTENT_BYTES]
     if readable:  # the storage says how many calls it takes at once
         workers = max(1, min(workers, readable[0].path.backend.concurrency))
     halt = threading.Event()
@@ -203,17 +202,18 @@ def _scan(candidates: list[_Candidate], pattern: re.Pattern[str], first_only: bo
 
 class Found(Iterator[Any]):
     """What :func:`find` returns: the matching paths as they are found, and ``inventory_time`` (when
-    the inventory they came from was taken; ``None`` for a live listing).  ``details[str(path)]`` is
-    each returned path's ``(size, mtime)`` as the listing or the inventory gave them."""
+    the inventory they came from was taken; ``None`` for a live listing)."""
 
     def __init__(self, candidates: Iterator[_Candidate], inventory_time: datetime | None):
         self._paths, self.inventory_time = candidates, inventory_time
-        self.details: dict[str, tuple[int, float]] = {}
 
     def __next__(self) -> Any:
-        candidate = next(self._paths)
-        self.details[str(candidate.path)] = (candidate.size, candidate.mtime)
-        return candidate.path
+        return next(self._paths).path
+
+    def with_details(self) -> Iterator[tuple[Any, int, float]]:
+        """The rest of the matches as ``(path, size, mtime)``, as the listing or the inventory gave them
+        (nothing is kept: a find over millions of keys streams)."""
+        return ((candidate.path, candidate.size, candidate.mtime) for candidate in self._paths)
 
     def close(self) -> None:
         close = getattr(self._paths, "close", None)
