@@ -21,14 +21,6 @@ def _routes(server: LocalS3Server) -> dict[str, Any]:
         next(w for w in WORKLOADS if w.number == query["workload"]).seed(server, query["bucket"])
         return {}
 
-    def seed_many(query: dict[str, str], _: bytes) -> Any:
-        """``count`` keys of 100 bytes in ``folders`` folders below ``prefix`` (no requests counted)."""
-        server.create_bucket(query["bucket"])
-        count, folders = int(query["count"]), int(query["folders"])
-        server.put_objects(query["bucket"], {f"{query['prefix']}f{i % folders:03d}/k{i:07d}": b"x" * 100
-                                             for i in range(count)})
-        return {}
-
     def keys(query: dict[str, str]) -> list[str]:
         return [k for k in server.backend.get_bucket(query["bucket"]).keys if k.startswith(query["prefix"])]
 
@@ -38,8 +30,8 @@ def _routes(server: LocalS3Server) -> dict[str, Any]:
             server.backend.delete_object(query["bucket"], key)
         return {"count": len(found)}
 
-    return {"counts": lambda query, body: dict(server.snapshot()), "seed": seed, "seed_many": seed_many,
-            "remove": remove, "count": lambda query, body: {"count": len(keys(query))}}
+    return {"counts": lambda query, body: dict(server.snapshot()), "seed": seed, "remove": remove,
+            "count": lambda query, body: {"count": len(keys(query))}}
 
 
 def main() -> int:
