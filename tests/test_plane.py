@@ -100,3 +100,22 @@ def test_a_key_obstore_would_rewrite_stays_with_boto3(s3, bucket, tmp_path, agen
     transfer.copy(f"s3://{bucket}/odd", f"s3://{bucket}/copy", progress=False)
     assert sorted(s3.keys(bucket, "copy/")) == ["copy/./c", "copy/a//b", "copy/plain"]
     assert sent_by(agents, "CopyObject") == {"obstore", "boto3"}
+
+
+def test_a_key_with_a_control_character_stays_with_boto3_and_arrives(s3, bucket, tmp_path, agents):
+    # (moto's routing cannot serve a key holding a newline; obstore refuses it like these)
+    odd = {"ctl/carriage\rreturn.txt": b"return", "ctl/tab\there.txt": b"tab", "ctl/del\x7f.txt": b"delete",
+           "ctl/\x1b[31mred.txt": b"escape"}
+    s3.seed(bucket, {**odd, "ctl/plain.txt": b"plain"})
+    with s3.counting() as counts:
+        Path(f"s3://{bucket}/ctl").copy(tmp_path / "down", progress=False)  # obstore refuses to parse these keys
+        Path(tmp_path / "down").copy(f"s3://{bucket}/up", progress=False)
+        Path(f"s3://{bucket}/ctl").copy(f"s3://{bucket}/copied", progress=False)
+    assert counts["GetObject"] == counts["PutObject"] == counts["CopyObject"] == 5
+    assert {p.name: p.read_bytes() for p in (tmp_path / "down").iterdir()} == {
+        key[len("ctl/"):]: body for key, body in {**odd, "ctl/plain.txt": b"plain"}.items()}
+    for prefix in ("up/", "copied/"):
+        assert s3.objects(bucket, prefix) == {prefix + key[len("ctl/"):]: body for key, body in
+                                              {**odd, "ctl/plain.txt": b"plain"}.items()}
+    assert all(sent_by(agents, operation) == {"obstore", "boto3"} for operation in ("GetObject", "PutObject",
+                                                                                  "CopyObject"))

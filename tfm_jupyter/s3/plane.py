@@ -278,14 +278,17 @@ def plane_for(client: Any) -> Plane:
 
 
 _STATUS = re.compile(r"status code: (\d{3})")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _KIND_BY_STATUS = {404: "missing", 412: "changed", 401: "denied", 403: "denied", 429: "throttled",
                    503: "throttled", 500: "transient", 502: "transient", 504: "transient"}
 
 
 def plain_key(key: str) -> bool:
     """Whether obstore can address ``key`` as it is: it normalises paths, so a key with an empty, ``.``
-    or ``..`` component, or ending in ``/`` (a marker), stays with boto3, which takes keys verbatim."""
-    return bool(key) and all(part and part not in (".", "..") for part in key.split("/"))
+    or ``..`` component, or ending in ``/`` (a marker), stays with boto3, which takes keys verbatim; so
+    does a key holding an ASCII control character (a newline, a tab), which obstore refuses to parse."""
+    return (bool(key) and all(part and part not in (".", "..") for part in key.split("/"))
+            and not _CONTROL.search(key))
 
 
 def _kind_of(exc: BaseException) -> str:
