@@ -9,6 +9,7 @@ import os
 import pickle
 import signal
 import threading
+from pathlib import Path as FsPath
 
 import dask.dataframe as dd
 import distributed
@@ -91,6 +92,22 @@ def test_a_copy_to_a_local_folder_and_back(s3, bucket, engine, tmp_path):
     assert (tmp_path / "here" / "d3" / "f003.txt").read_bytes() == objects["src/d3/f003.txt"]
     Path(tmp_path / "here").copy(Path(f"s3://{bucket}/back"), engine=engine, progress=False)
     assert s3.objects(bucket, "back/") == {k.replace("src/", "back/", 1): v for k, v in objects.items()}
+
+
+def test_a_download_on_the_cluster_never_escapes_the_target_folder(s3, bucket, engine, tmp_path):
+    hostile = {"evil/../../escaped.txt": b"x", "evil/a/../../../up.txt": b"y", "evil/empty//component": b"z",
+               "evil/$(touch pwned) and `id`\tx.txt": b"literal", "evil/ok.txt": b"fine"}
+    s3.seed(bucket, hostile)
+    target = tmp_path / "inside" / "target"
+    with pytest.raises(errors.TransferError) as raised:
+        Path(f"s3://{bucket}/evil").copy(Path(target), engine=engine, progress=False)
+    assert sorted(raised.value.failures) == sorted(f"s3://{bucket}/{key}" for key in list(hostile)[:3])
+    assert all("leave the target folder" in str(error) for error in raised.value.failures.values())
+    assert (target / "$(touch pwned) and `id`\tx.txt").read_bytes() == b"literal"  # a name, never a command
+    everything = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert everything == ["inside", "inside/target", "inside/target/$(touch pwned) and `id`\tx.txt",
+                          "inside/target/ok.txt"]  # nothing outside the target, nothing run
+    assert not (FsPath.cwd() / "pwned").exists() and not (tmp_path / "pwned").exists()
 
 
 def test_sync_then_a_resync_that_copies_nothing(s3, bucket, engine):
