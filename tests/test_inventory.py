@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import tfm_jupyter
 from tfm_jupyter import Path, commands, errors, find
 from tfm_jupyter.inventory import read_inventory
 
@@ -109,7 +110,7 @@ def test_du_from_an_inventory_matches_a_listing_and_says_when_it_was_taken(s3, b
     manifest = publish(s3, bucket, OBJECTS)
     live = commands.du(f"s3://{bucket}/data")
     with s3.counting() as counts:
-        usage = commands.du(f"s3://{bucket}/data", inventory=manifest)
+        usage = tfm_jupyter.du(f"s3://{bucket}/data", inventory=manifest)  # the top-level name
     assert (usage.bytes, usage.files, usage.directories) == (live.bytes, live.files, live.directories) == (
         sum(len(v) for k, v in OBJECTS.items() if k.startswith("data/")), 4, 2)
     assert counts["ListObjectsV2"] == 0 and "(the inventory of 2026-11-30 21:32 UTC)" in repr(usage)
